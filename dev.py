@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Set up and run tensorgraph with nothing but Python 3.11+ and pip.
+
+    python3 dev.py demo [ARGS]   # the main job: `tensorgraph demo` (writes out/index.html)
+    python3 dev.py test [ARGS]   # ruff, then pytest (ARGS go to pytest)
+    python3 dev.py bench [ARGS]  # the benchmarks; rewrites BENCHMARKS.md
+
+Each command first makes a virtual environment in .venv (Debian and Ubuntu refuse
+`pip install` into the system Python) and installs the project into it, editable,
+with the extras the command needs. Later runs skip the install while pyproject.toml
+is unchanged. Nothing outside this folder is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+EXTRAS = {"demo": "test", "test": "test", "bench": "test,bench"}
+
+
+def run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT)
+
+
+def make_venv() -> list[str]:
+    """Create .venv; return the pip command that installs into it."""
+    if not PY.exists():
+        try:
+            venv.create(VENV, with_pip=True)
+        except (subprocess.CalledProcessError, OSError):
+            # Debian's python3 without python3-venv has no ensurepip: make the venv
+            # without pip and drive it with the system pip's --python option.
+            venv.create(VENV, with_pip=False, clear=True)
+    has_pip = subprocess.run([PY, "-m", "pip", "--version"], capture_output=True).returncode == 0
+    if has_pip:
+        return [str(PY), "-m", "pip"]
+    return [sys.executable, "-m", "pip", "--python", str(PY)]
+
+
+def install(extras: str) -> None:
+    stamp = VENV / ".tensorgraph-installed"
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    pip = make_venv()
+    if stamp.exists() and stamp.read_text() == key:
+        return
+    run(*pip, "install", "--disable-pip-version-check", "-q", "-e", f".[{extras}]")
+    stamp.write_text(key)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__)
+        return 2
+    command, args = argv[0], argv[1:]
+    install(EXTRAS[command])
+    try:
+        if command == "demo":
+            run(BIN / "tensorgraph", "demo", *args)
+        elif command == "test":
+            run(PY, "-m", "ruff", "check", ".")
+            run(PY, "-m", "ruff", "format", "--check", ".")
+            run(PY, "-m", "pytest", *args)
+        elif command == "bench":
+            run(PY, "benchmarks/run.py", *args)
+    except subprocess.CalledProcessError as err:
+        return err.returncode or 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

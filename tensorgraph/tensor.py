@@ -1,0 +1,450 @@
+"""The Tensor: a numpy array, its gradient, and the record of the op that made it.
+
+This file knows no op. `ops.py` defines every op (forward and backward side by side)
+and attaches the operator methods (`+`, `*`, `@`, ...) to `Tensor`, so the import
+runs one way: ops -> tensor.
+
+The record a computed tensor keeps is public and is all the visualizer reads:
+
+    t.op      the op's name ("mul", "matmul", ...), None for a leaf
+    t.inputs  the input tensors, in order, duplicates kept (so a*a has two)
+    t.attrs   the op's attributes (axis, index, ...), a dict
+
+Nodes hold no reference cycles: an output points at its inputs and at a backward
+function that closes over input *arrays*, never over the output itself. A dropped graph
+is freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+# A backward rule: upstream gradient in, one gradient (or None) per input out.
+Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
+
+_EMPTY: dict[str, Any] = {}
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph now (False inside ``no_grad``).
+
+    >>> import tensorgraph as tg
+    >>> tg.is_grad_enabled()
+    True
+    """
+    return _GradMode.enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) under which ops record no graph.
+
+    Results made inside are plain leaves that require no gradient, as in PyTorch.
+
+    >>> import tensorgraph as tg
+    >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad, y.op
+    (False, None)
+    """
+
+    def __enter__(self) -> no_grad:
+        self._prev = _GradMode.enabled
+        _GradMode.enabled = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self._prev
+
+
+def _as_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray:
+    """Turn user data into a float array (ints and bools become float64)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, str | bytes):
+        raise TypeError(f"{where}: expected numbers, got the string {data!r}")
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fiub":
+            raise TypeError(f"{where}: unsupported dtype {dtype}; use a float dtype")
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{where}: cannot make a numeric tensor from {_short(data)}: {err}"
+        ) from None
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{where}: complex numbers are not supported (got {_short(data)})")
+    if arr.dtype.kind in "OSUVMm":
+        raise TypeError(f"{where}: expected numbers, got {arr.dtype} data {_short(data)}")
+    if dtype is None and arr.dtype.kind in "iub":
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def _short(obj: Any, limit: int = 60) -> str:
+    text = repr(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Tensor:
+    """An n-dimensional array that records how it was computed.
+
+    Make one with :func:`tensorgraph.tensor`. Arithmetic on tensors builds a graph;
+    ``backward()`` fills ``.grad`` on every tensor of the graph that requires one.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> y = x * x + 1
+    >>> y.backward()
+    >>> y.item(), x.grad.item()
+    (10.0, 6.0)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "attrs", "_backward")
+    __slots__ += ("__weakref__",)
+
+    # numpy must not treat a Tensor as an array-like inside its own operators:
+    # `ndarray + Tensor` then defers to Tensor.__radd__, which records the op.
+    __array_ufunc__ = None
+
+    data: np.ndarray
+    grad: np.ndarray | None
+    requires_grad: bool
+    name: str | None
+    op: str | None
+    inputs: tuple[Tensor, ...]
+    attrs: dict[str, Any]
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"tensor: only floating-point tensors can require gradients, got {self.data.dtype}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"tensor: name must be a string, got {_short(name)}")
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self.op = None
+        self.inputs = ()
+        self.attrs = _EMPTY
+        self._backward = None
+
+    # ----- the record a computed tensor gets (ops.py calls this) -----
+
+    @classmethod
+    def _make(
+        cls,
+        data: np.ndarray,
+        op: str,
+        inputs: tuple[Tensor, ...],
+        backward: Backward,
+        attrs: dict[str, Any] | None = None,
+    ) -> Tensor:
+        """The result of an op. Inside ``no_grad`` it is a plain leaf."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.name = None
+        if _GradMode.enabled:
+            t.requires_grad = any(i.requires_grad for i in inputs)
+            t.op = op
+            t.inputs = inputs
+            t.attrs = attrs if attrs is not None else _EMPTY
+            t._backward = backward
+        else:
+            t.requires_grad = False
+            t.op = None
+            t.inputs = ()
+            t.attrs = _EMPTY
+            t._backward = None
+        return t
+
+    # ----- array-like attributes -----
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of ``data``."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The numpy dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """The number of entries of ``data``."""
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor no op made (an input, a parameter or a constant)."""
+        return self.op is None
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number.
+
+        >>> import tensorgraph as tg
+        >>> tg.tensor([[2.5]]).item()
+        2.5
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors have an item, this one is {self.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (shared, not copied, as in PyTorch).
+
+        >>> import tensorgraph as tg
+        >>> tg.tensor([1, 2]).numpy()
+        array([1., 2.])
+        """
+        return self.data
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph.
+
+        >>> import tensorgraph as tg
+        >>> x = tg.tensor(2.0, requires_grad=True)
+        >>> (x * 3).detach().requires_grad
+        False
+        """
+        return Tensor(self.data, name=self.name)
+
+    def zero_grad(self) -> None:
+        """Forget this tensor's gradient (leaf gradients otherwise accumulate).
+
+        >>> import tensorgraph as tg
+        >>> x = tg.tensor(2.0, requires_grad=True)
+        >>> (x * x).backward(); x.zero_grad(); x.grad is None
+        True
+        """
+        self.grad = None
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all() on .data"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    # Hashing by identity (as torch does) keeps tensors usable as dict keys even though
+    # == compares elementwise.
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20, edgeitems=2)
+        body = body.replace("\n", "\n       ")
+        extras = []
+        if self.data.dtype != np.float64:
+            extras.append(f"dtype={self.data.dtype}")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        if self.op is not None:
+            extras.append(f"op={self.op!r}")
+        if self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ----- backward -----
+
+    def backward(self, grad: Any = None) -> None:
+        """Backpropagate from this tensor, filling ``.grad`` on the graph.
+
+        The seed ``grad`` defaults to 1 for a one-element tensor. Leaf gradients
+        accumulate across calls, as in PyTorch (call ``zero_grad()`` to clear one);
+        gradients of computed tensors are reset at the start of each call, so a second
+        backward never double-counts an intermediate.
+
+        >>> import tensorgraph as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        array([2., 4.])
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require a gradient: no input on its path was "
+                "made with requires_grad=True"
+                + (" (it was computed under tg.no_grad())" if self.op is None else "")
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: the output has shape {self.shape}; pass grad= of that shape "
+                    "(a seed of 1 only makes sense for a one-element output)"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = _as_array(grad, self.data.dtype, where="backward")
+            if seed.shape != self.data.shape:
+                raise ValueError(
+                    f"backward: grad has shape {seed.shape} but the output has shape {self.shape}"
+                )
+
+        order = topological_order(self)
+        for node in order:
+            if node._backward is not None:
+                node.grad = None  # intermediates start afresh each pass
+        _accumulate(self, seed)
+
+        for node in reversed(order):
+            backward = node._backward
+            if backward is None or node.grad is None:
+                continue
+            for inp, g in zip(node.inputs, backward(node.grad), strict=True):
+                if g is not None and inp.requires_grad:
+                    _accumulate(inp, g)
+
+
+def _accumulate(t: Tensor, g: np.ndarray) -> None:
+    """Add gradient g into t.grad, summing away broadcast dimensions first."""
+    shape = t.data.shape
+    if g.shape != shape:
+        g = unbroadcast(g, shape)
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    if t.grad is None:
+        # A leaf's gradient is the user's to keep and change; never hand out an array
+        # the backward pass shares with another node.
+        t.grad = np.array(g) if t._backward is None else g
+    else:
+        t.grad = t.grad + g
+
+
+def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``g`` down to ``shape``, undoing numpy broadcasting.
+
+    >>> unbroadcast(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    """
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor of root's graph that requires a gradient, inputs before outputs.
+
+    Iterative (an explicit stack, no recursion), so graphs of any depth work.
+
+    >>> import tensorgraph as tg
+    >>> a = tg.tensor(1.0, requires_grad=True)
+    >>> [t.op for t in topological_order(a + a)]
+    [None, 'add']
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for inp in node.inputs:
+            if inp.requires_grad and id(inp) not in seen:
+                stack.append((inp, False))
+    return order
+
+
+def graph_nodes(root: Tensor) -> list[Tensor]:
+    """Every tensor of root's graph (constants too), inputs before outputs.
+
+    This is the order the visualizer draws in.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> [t.op for t in graph_nodes(2 * x)]
+    [None, None, 'mul']
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for inp in reversed(node.inputs):
+            if id(inp) not in seen:
+                stack.append((inp, False))
+    return order
+
+
+def tensor(
+    data: Any,
+    requires_grad: bool = False,
+    name: str | None = None,
+    dtype: Any = None,
+) -> Tensor:
+    """Make a leaf tensor from a number, a nested list or a numpy array.
+
+    Integer and bool data become float64 unless ``dtype`` is given; float32 stays
+    float32. Strings, objects and complex numbers are refused.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor([[1, 2], [3, 4]], requires_grad=True, name="x")
+    >>> x.shape, x.dtype
+    ((2, 2), dtype('float64'))
+    """
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, numbers.Number) and not isinstance(x, bool | complex)

@@ -1,0 +1,1 @@
+"""viz: draws tensorgraph graphs with their values and gradients (Graphviz, networkx)."""
