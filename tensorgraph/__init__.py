@@ -9,6 +9,7 @@
 (-20.0, [-8.0, 6.0, 2.0, 0.0])
 """
 
+from . import data
 from .ops import (
     OPS,
     abs,
@@ -54,6 +55,7 @@ __all__ = [
     "Tensor",
     "abs",
     "add",
+    "data",
     "derivative_table",
     "div",
     "exp",

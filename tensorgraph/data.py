@@ -1,0 +1,366 @@
+"""Data for the linear classifiers: splits, standardization and two offline datasets.
+
+The lecture's pipeline: split the data into training, validation and test sets; fit
+every preprocessing statistic on the training split only; choose hyperparameters on
+the validation split; evaluate on the test split once, at the end.
+
+    load_digits()            scikit-learn's 8x8 digits, vendored (1797 x 64, 10 classes)
+    load_fashion_mnist()     Debian's dataset-fashion-mnist IDX files (60k + 10k x 784)
+    train_val_test_split()   stratified, deterministic three-way split
+    Standardizer             per-feature (x - mean) / std, fitted on train only
+    MeanImage                x / 255 - mean image, for pixel data (as cs231n does)
+
+numpy only; no pickle anywhere (a pickle from an untrusted file runs code when loaded).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DIGITS_CLASSES",
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_DIR",
+    "MeanImage",
+    "Standardizer",
+    "load_digits",
+    "load_fashion_mnist",
+    "read_idx",
+    "train_val_test_split",
+]
+
+DIGITS_CLASSES: tuple[str, ...] = tuple(str(d) for d in range(10))
+FASHION_MNIST_CLASSES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+_DATASETS = Path(__file__).resolve().parent / "datasets"
+
+
+# ----- splitting -----
+
+
+def _count(name: str, share: float | int, n: int) -> int:
+    """A split size: a fraction of n (float in [0, 1)) or an absolute count (int)."""
+    if isinstance(share, bool) or not isinstance(share, int | float | np.integer | np.floating):
+        raise TypeError(
+            f"train_val_test_split: {name} must be a fraction or a count, got {share!r}"
+        )
+    if isinstance(share, int | np.integer):
+        if not 0 <= share <= n:
+            raise ValueError(f"train_val_test_split: {name}={share} is not a count in [0, {n}]")
+        return int(share)
+    if not (0.0 <= share < 1.0):
+        raise ValueError(f"train_val_test_split: {name}={share} is not a fraction in [0, 1)")
+    # Round up, as scikit-learn's train_test_split does (the epsilon keeps 0.7 * 10,
+    # which is 7.000000000000001 in floating point, at 7).
+    return math.ceil(share * n - 1e-9)
+
+
+def _largest_remainder(ideal: np.ndarray, total: int, cap: np.ndarray) -> np.ndarray:
+    """Integers close to `ideal` that sum to `total`, never above `cap` (Hamilton's method)."""
+    take = np.minimum(np.floor(ideal).astype(int), cap)
+    order = np.argsort(-(ideal - take), kind="stable")  # biggest fractional part first
+    i = 0
+    while take.sum() < total:
+        k = order[i % len(order)]
+        if take[k] < cap[k]:
+            take[k] += 1
+        i += 1
+    return take
+
+
+def train_val_test_split(
+    X: Any,
+    y: Any,
+    val: float | int = 0.2,
+    test: float | int = 0.2,
+    seed: int = 0,
+    stratify: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split into training, validation and test sets.
+
+    Returns ``(X_train, X_val, X_test, y_train, y_val, y_test)``, in that order
+    (scikit-learn's ``train_test_split`` order, with validation after training).
+
+    ``val`` and ``test`` are fractions in [0, 1) of the N examples or absolute counts
+    (ints); the training set gets the rest. With ``stratify=True`` every class is split
+    in the same proportions (sizes are rounded so each split has exactly its total).
+    The same ``seed`` gives the same split; rows within each split are shuffled.
+
+    >>> import numpy as np
+    >>> X, y = np.arange(20).reshape(10, 2), np.array([0] * 5 + [1] * 5)
+    >>> Xtr, Xva, Xte, ytr, yva, yte = train_val_test_split(X, y, val=0.2, test=0.2)
+    >>> len(ytr), len(yva), len(yte), sorted(yte.tolist())
+    (6, 2, 2, [0, 1])
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim == 0 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(
+            "train_val_test_split: X must have one row per label and y must be 1-D; "
+            f"got X of shape {X.shape} and y of shape {y.shape}"
+        )
+    n = len(y)
+    n_test, n_val = _count("test", test, n), _count("val", val, n)
+    if n_test + n_val >= n:
+        raise ValueError(
+            f"train_val_test_split: val ({n_val}) + test ({n_test}) leave no training "
+            f"examples out of {n}"
+        )
+    rng = np.random.default_rng(seed)
+
+    if stratify:
+        classes, y_idx = np.unique(y, return_inverse=True)
+        groups = [rng.permutation(np.flatnonzero(y_idx == k)) for k in range(len(classes))]
+        sizes = np.array([len(g) for g in groups])
+        n_te = _largest_remainder(sizes * n_test / n, n_test, sizes)
+        n_va = _largest_remainder(sizes * n_val / n, n_val, sizes - n_te)
+        parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+        for g, a, b in zip(groups, n_te, n_va, strict=True):
+            parts[2].append(g[:a])
+            parts[1].append(g[a : a + b])
+            parts[0].append(g[a + b :])
+        # Shuffle within each split so the classes come interleaved, not in blocks.
+        train, valid, tst = (rng.permutation(np.concatenate(p)) for p in parts)
+    else:
+        perm = rng.permutation(n)
+        tst, valid, train = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
+
+    return X[train], X[valid], X[tst], y[train], y[valid], y[tst]
+
+
+# ----- preprocessing: fitted on the training split only -----
+
+
+def _rows(name: str, X: Any) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 2 or X.dtype.kind not in "fiub":
+        raise ValueError(f"{name}: expected a 2-D numeric array (N, D), got {X.dtype} {X.shape}")
+    return X
+
+
+class Standardizer:
+    """Per-feature ``(x - mean) / std``, with mean and std from the training split.
+
+    A feature that is constant on the training split (std 0, e.g. a digit's corner
+    pixel) is only centred, never divided by zero.
+
+    >>> import numpy as np
+    >>> s = Standardizer().fit(np.array([[0.0, 5.0], [2.0, 5.0]]))
+    >>> s.transform(np.array([[1.0, 5.0], [3.0, 7.0]]))
+    array([[0., 0.],
+           [2., 2.]])
+    """
+
+    mean_: np.ndarray
+    std_: np.ndarray
+
+    def fit(self, X: Any) -> Standardizer:
+        """Learn each feature's mean and std from X (the training split)."""
+        X = _rows("Standardizer.fit", X).astype(np.float64)
+        if len(X) == 0:
+            raise ValueError("Standardizer.fit: X has no rows")
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.std_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Standardize X with the statistics learned by ``fit``."""
+        if not hasattr(self, "mean_"):
+            raise RuntimeError("Standardizer.transform: call fit(X_train) first")
+        X = _rows("Standardizer.transform", X)
+        if X.shape[1] != len(self.mean_):
+            raise ValueError(
+                f"Standardizer.transform: X has {X.shape[1]} features, fit saw {len(self.mean_)}"
+            )
+        return (X - self.mean_) / self.std_
+
+    def fit_transform(self, X: Any) -> np.ndarray:
+        """``fit(X)`` then ``transform(X)``."""
+        return self.fit(X).transform(X)
+
+
+class MeanImage:
+    """Pixel preprocessing as in cs231n: ``x / scale - mean image`` of the training split.
+
+    ``scale`` is the largest pixel value (255 for 8-bit images, 16 for the digits).
+    Every pixel keeps the same scale, so nearly constant border pixels are not blown
+    up the way per-feature standardization blows them up. ``dtype=np.float32`` halves
+    the memory of a big image set.
+
+    >>> import numpy as np
+    >>> m = MeanImage(scale=255).fit(np.array([[0, 255], [255, 255]]))
+    >>> m.transform(np.array([[255, 255]]))
+    array([[0.5, 0. ]])
+    """
+
+    mean_: np.ndarray
+
+    def __init__(self, scale: float = 255.0, dtype: Any = np.float64) -> None:
+        if not scale > 0:
+            raise ValueError(f"MeanImage: scale must be positive, got {scale!r}")
+        self.scale = float(scale)
+        self.dtype = np.dtype(dtype)
+
+    def fit(self, X: Any) -> MeanImage:
+        """Learn the mean image of X / scale (the training split)."""
+        X = _rows("MeanImage.fit", X)
+        if len(X) == 0:
+            raise ValueError("MeanImage.fit: X has no rows")
+        self.mean_ = (X.mean(axis=0, dtype=np.float64) / self.scale).astype(self.dtype)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """``X / scale - mean_``."""
+        if not hasattr(self, "mean_"):
+            raise RuntimeError("MeanImage.transform: call fit(X_train) first")
+        X = _rows("MeanImage.transform", X)
+        if X.shape[1] != len(self.mean_):
+            raise ValueError(
+                f"MeanImage.transform: X has {X.shape[1]} pixels, fit saw {len(self.mean_)}"
+            )
+        return X.astype(self.dtype) / self.dtype.type(self.scale) - self.mean_
+
+    def fit_transform(self, X: Any) -> np.ndarray:
+        """``fit(X)`` then ``transform(X)``."""
+        return self.fit(X).transform(X)
+
+
+# ----- datasets -----
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 handwritten digits: X float64 (1797, 64) with pixels 0..16, y int64 (1797,).
+
+    A copy of scikit-learn's bundled ``digits.csv.gz`` (the UCI optdigits test set) ships
+    with tensorgraph, so this works offline. Row i reshaped to (8, 8) is the image;
+    class names are ``DIGITS_CLASSES``. See ``tensorgraph/datasets/README.md``.
+
+    >>> X, y = load_digits()
+    >>> X.shape, y.shape, float(X.max()), int(y[0])
+    ((1797, 64), (1797,), 16.0, 0)
+    """
+    path = _DATASETS / "digits.csv.gz"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"load_digits: {path} is missing; reinstall tensorgraph "
+            "(the file is part of the package)"
+        )
+    with gzip.open(path, "rt") as fh:
+        table = np.loadtxt(fh, delimiter=",", dtype=np.float64)
+    return table[:, :-1], table[:, -1].astype(np.int64)
+
+
+_IDX_HOWTO = (
+    "Install Debian's package: `sudo apt-get install dataset-fashion-mnist` (files go to "
+    "/usr/share/datasets/fashion-mnist), or without root: `apt-get download "
+    "dataset-fashion-mnist && dpkg -x dataset-fashion-mnist_*.deb DIR` and pass "
+    "path='DIR/usr/share/datasets/fashion-mnist'."
+)
+
+_IDX_DTYPES = {0x08: np.dtype(np.uint8)}  # all MNIST-style files use unsigned bytes
+
+
+def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
+    """Read one IDX file (gzipped or not) into a numpy array, checking its header.
+
+    The header is two zero bytes, a type byte (0x08 = unsigned byte), the number of
+    dimensions, then each dimension as a big-endian uint32. Image files have magic
+    number 0x803 (3 dimensions), label files 0x801 (1 dimension); pass ``magic`` to
+    insist on one of them.
+
+    >>> import gzip, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "labels.gz")
+    >>> with gzip.open(p, "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> read_idx(p, magic=0x801)
+    array([7, 2, 1], dtype=uint8)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"read_idx: {path} does not exist. {_IDX_HOWTO}")
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as fh:
+                raw = bytearray(fh.read())  # writable, so the arrays we return are too
+        else:
+            raw = bytearray(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as err:
+        raise ValueError(f"read_idx: {path} is corrupt ({err}). {_IDX_HOWTO}") from None
+
+    def corrupt(why: str) -> ValueError:
+        return ValueError(f"read_idx: {path} is not a valid IDX file: {why}. {_IDX_HOWTO}")
+
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise corrupt(f"bad header {raw[:4].hex()}")
+    found = int.from_bytes(raw[:4], "big")
+    if magic is not None and found != magic:
+        raise corrupt(f"magic number {found:#x}, expected {magic:#x}")
+    ndim = raw[3]
+    start = 4 + 4 * ndim
+    if len(raw) < start:
+        raise corrupt("the header is cut short")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = _IDX_DTYPES[raw[2]]
+    expected = start + math.prod(shape) * dtype.itemsize
+    if len(raw) != expected:
+        raise corrupt(f"header says shape {shape} ({expected} bytes) but the file has {len(raw)}")
+    return np.frombuffer(raw, dtype=dtype, offset=start).reshape(shape)
+
+
+def load_fashion_mnist(
+    path: str | Path | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fashion-MNIST from the IDX files of Debian's ``dataset-fashion-mnist``.
+
+    Returns ``(X_train, y_train, X_test, y_test)``: X uint8 of shape (60000, 784) and
+    (10000, 784) (28x28 images, row-major, pixels 0..255), y int64 labels 0..9 (names in
+    ``FASHION_MNIST_CLASSES``). The test split is the official one; take a validation
+    split out of the training set (``train_val_test_split(X, y, val=10000, test=0)``).
+    ``path`` is the folder of the four ``*-ubyte.gz`` files, by default
+    ``/usr/share/datasets/fashion-mnist``. A missing or corrupt file raises an error
+    that says how to get the package.
+
+    >>> Xtr, ytr, Xte, yte = load_fashion_mnist()  # doctest: +SKIP
+    >>> Xtr.shape, Xte.shape  # doctest: +SKIP
+    ((60000, 784), (10000, 784))
+    """
+    folder = Path(path) if path is not None else FASHION_MNIST_DIR
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"load_fashion_mnist: no Fashion-MNIST folder at {folder}. {_IDX_HOWTO}"
+        )
+    out = []
+    for split in ("train", "t10k"):
+        images = read_idx(folder / f"{split}-images-idx3-ubyte.gz", magic=0x803)
+        labels = read_idx(folder / f"{split}-labels-idx1-ubyte.gz", magic=0x801)
+        if len(images) != len(labels):
+            raise ValueError(
+                f"load_fashion_mnist: {split} has {len(images)} images but {len(labels)} "
+                f"labels in {folder}. {_IDX_HOWTO}"
+            )
+        if labels.size and labels.max() >= len(FASHION_MNIST_CLASSES):
+            raise ValueError(
+                f"load_fashion_mnist: {split} labels hold {labels.max()}, outside 0..9. "
+                f"{_IDX_HOWTO}"
+            )
+        out += [images.reshape(len(images), -1), labels.astype(np.int64)]
+    return out[0], out[1], out[2], out[3]
