@@ -399,6 +399,47 @@ def topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
+def local_backward(t: Tensor, upstream: Any) -> list[np.ndarray]:
+    """What t's gate sends back to each of its inputs for the upstream gradient ``upstream``.
+
+    One array per input (in order, duplicates kept), summed down to the input's shape,
+    exactly as ``backward()`` adds it. Nothing is stored: no ``.grad`` changes. This is
+    the one public door to an op's backward rule; the step-by-step player uses it to
+    show each gate's contribution.
+
+    >>> import tensorgraph as tg
+    >>> x, y = tg.tensor(3.0, requires_grad=True), tg.tensor(-4.0, requires_grad=True)
+    >>> [float(g) for g in local_backward(x * y, 2.0)]
+    [-8.0, 6.0]
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"local_backward: expected a Tensor, got {type(t).__name__}")
+    if t._backward is None:
+        raise ValueError(
+            "local_backward: this tensor has no backward rule (it is a leaf"
+            + (f", op {t.op!r} recorded without one" if t.op is not None else "")
+            + ")"
+        )
+    g = _as_array(upstream, t.data.dtype, where="local_backward")
+    if g.shape != t.data.shape:
+        try:
+            g = np.broadcast_to(g, t.data.shape)
+        except ValueError:
+            raise ValueError(
+                f"local_backward: upstream has shape {g.shape} but the {t.op} output has "
+                f"shape {t.shape}"
+            ) from None
+    out = []
+    for inp, gi in zip(t.inputs, t._backward(g), strict=True):
+        if gi is None:
+            gi = np.zeros_like(inp.data)
+        gi = np.asarray(gi)
+        if gi.shape != inp.data.shape:
+            gi = unbroadcast(gi, inp.data.shape)
+        out.append(gi.astype(inp.data.dtype, copy=False))
+    return out
+
+
 def graph_nodes(root: Tensor) -> list[Tensor]:
     """Every tensor of root's graph (constants too), inputs before outputs.
 
