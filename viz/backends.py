@@ -3,28 +3,40 @@
 Backends, tried in this order by ``backend="auto"``:
 
 1. ``"dot"``: the system Graphviz ``dot`` on PATH, run as a subprocess (the user's own
-   install wins: full features, PDF).
+   install wins).
 2. ``"pygraphviz"``: in-process Graphviz from the ``pygraphviz>=2.0.4`` wheels, which
-   bundle Graphviz with cairo and pango, so ``pip install`` alone renders SVG and PNG.
+   bundle Graphviz with cairo and pango, so ``pip install`` alone renders SVG, PNG and
+   (with the Linux wheels) PDF.
 
 When neither exists, :class:`RendererNotFound` names both ways to get one.
 
 Fonts: Graphviz finds fonts through fontconfig. A machine without system fonts would
 draw every letter as a box, so we ship DejaVu fonts in ``viz/fonts`` and point
 fontconfig at a small generated ``fonts.conf`` (only when the user has not set
-``FONTCONFIG_FILE`` themselves). Use ``fontname="DejaVu Sans"`` and ``"DejaVu Sans Mono"``
-in the DOT.
+``FONTCONFIG_FILE`` themselves). In the DOT, use ``fontname="DejaVu Sans,sans-serif"``
+and ``"DejaVu Sans Mono,monospace"`` (or plain ``"DejaVu Sans"``, ``"Courier"``):
+both backends measure and draw them with DejaVu, and a browser showing the SVG falls
+back to the generic family. For bold, use an HTML label ``<B>...</B>``, which the SVG
+keeps as ``font-weight="bold"``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import html
+import io
 import mimetypes
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
+import urllib.parse
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 BACKENDS = ("dot", "pygraphviz")
@@ -205,12 +217,63 @@ def _set_process_fonts() -> None:
 # --------------------------------------------------------------------------- PNG cap
 
 
-def _png_graph_attrs(dpi: float, max_side: int) -> dict[str, str]:
-    # `size` without "!" only ever shrinks. Leave room for Graphviz's default 4 pt pad
-    # on each side, so the final image stays within max_side.
-    pad_px = 2 * 4 * dpi / 72
-    inches = max(max_side - pad_px - 1, 1) / dpi
-    return {"dpi": f"{dpi:g}", "size": f"{inches:.4f},{inches:.4f}"}
+def _png_graph_attrs(dpi: float, max_side: int | None) -> dict[str, str]:
+    """Graph attributes that draw a PNG at ``dpi`` and no larger than ``max_side`` px."""
+    if not dpi > 0:
+        raise ValueError(f"render_dot: dpi must be positive, got {dpi!r}")
+    attrs = {"dpi": f"{dpi:g}"}
+    if max_side is not None:
+        if max_side < 64:
+            raise ValueError(f"render_dot: max_png_side must be at least 64, got {max_side!r}")
+        # `size` without "!" only ever shrinks. Leave room for Graphviz's default 4 pt
+        # pad on each side and one pixel of rounding, so the image stays within max_side.
+        inches = (max_side - 2 * 4 * dpi / 72 - 1) / dpi
+        attrs["size"] = f"{inches:.4f},{inches:.4f}"
+    return attrs
+
+
+# --------------------------------------------------------------------------- messages
+
+# Lines Graphviz's libraries print that say nothing about the user's graph:
+# - the fontconfig 2.13 bundled in the pygraphviz wheels does not know newer system
+#   configuration elements (Debian 12 ships 05-reset-dirs-sample.conf);
+# - pygraphviz itself warns that layouts of more than 1,000 nodes "may take a long time".
+_NOISE = re.compile(
+    r"^Fontconfig (warning|error): .*reset-dirs|^Warning: graph has \d+ nodes\.\.\."
+)
+
+
+def _report(messages: str, what: str) -> None:
+    """Re-issue Graphviz's own warnings (e.g. a missing image file) as Python warnings."""
+    lines = [ln for ln in messages.splitlines() if ln.strip() and not _NOISE.search(ln)]
+    if lines:
+        warnings.warn(f"{what}: " + "\n".join(lines), RuntimeWarning, stacklevel=4)
+
+
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[io.StringIO]:
+    """Collect what C code writes to file descriptor 2 (and Python to sys.stderr).
+
+    In-process Graphviz prints its errors and warnings straight to the process's stderr;
+    capturing them lets a syntax error become part of the exception message.
+    """
+    box = io.StringIO()
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, AttributeError, ValueError):  # no usable fd 2 (e.g. pythonw)
+        yield box
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            with contextlib.redirect_stderr(box):
+                yield box
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            box.write(sink.read().decode("utf-8", "replace"))
 
 
 # --------------------------------------------------------------------------- backends
@@ -220,6 +283,7 @@ def _render_with_dot(source: str, fmt: str, graph_attrs: dict[str, str], timeout
     exe = _dot_executable()
     if exe is None:
         raise RendererNotFound("backend='dot': no `dot` program on PATH. " + _not_found_message())
+    # -G on the command line overrides the DOT's own graph attributes, so the cap holds.
     args = [exe, f"-T{fmt}"] + [f"-G{k}={v}" for k, v in graph_attrs.items()]
     try:
         proc = subprocess.run(
@@ -235,33 +299,44 @@ def _render_with_dot(source: str, fmt: str, graph_attrs: dict[str, str], timeout
             f"render_dot: `dot -T{fmt}` took longer than {timeout:g} s; try format='svg' "
             "or a smaller graph"
         ) from exc
+    err = proc.stderr.decode("utf-8", "replace").strip()
     if proc.returncode != 0 or not proc.stdout:
-        err = proc.stderr.decode("utf-8", "replace").strip()
         raise RenderError(f"render_dot: `dot -T{fmt}` failed (exit {proc.returncode}): {err}")
+    _report(err, f"render_dot: `dot -T{fmt}`")
     return proc.stdout
+
+
+# In-process Graphviz keeps global state (the DOT parser, the plugin context), so one
+# render at a time per process.
+_PYGRAPHVIZ_LOCK = threading.Lock()
 
 
 def _render_with_pygraphviz(source: str, fmt: str, graph_attrs: dict[str, str]) -> bytes:
     try:
-        import pygraphviz
+        import pygraphviz  # lazy: importing it costs ~100 ms
     except ImportError as exc:
         raise RendererNotFound(
             "backend='pygraphviz': pygraphviz is not installed. " + _not_found_message()
         ) from exc
     _set_process_fonts()
-    try:
-        graph = pygraphviz.AGraph(string=source)
-    except Exception as exc:  # pygraphviz raises several types for bad DOT
-        raise RenderError(f"render_dot: Graphviz could not parse the DOT: {exc}") from exc
-    # Like `dot -G`: these are defaults, the DOT's own settings win except for the cap.
-    for key, value in graph_attrs.items():
-        graph.graph_attr[key] = value
-    try:
-        out = graph.draw(format=fmt, prog="dot")
-    except Exception as exc:
-        raise RenderError(f"render_dot: Graphviz failed to render {fmt}: {exc}") from exc
-    if not out:
-        raise RenderError(f"render_dot: Graphviz produced no {fmt} output")
+    with _PYGRAPHVIZ_LOCK, _captured_stderr() as messages:
+        try:
+            graph = pygraphviz.AGraph(string=source)
+            # Same as `dot -G...`: overrides the DOT's own values, so the cap holds.
+            for key, value in graph_attrs.items():
+                graph.graph_attr[key] = value
+            out = graph.draw(format=fmt, prog="dot")
+            failure = None if out else "no output"
+        except Exception as exc:  # pygraphviz raises DotError, ValueError, ... for bad DOT
+            out, failure = b"", str(exc)
+    text = messages.getvalue().strip()
+    if failure is not None:
+        detail = "; ".join(ln for ln in text.splitlines() if not _NOISE.search(ln))
+        raise RenderError(
+            f"render_dot: in-process Graphviz (pygraphviz) failed to render {fmt}: "
+            f"{detail or failure}"
+        )
+    _report(text, f"render_dot: pygraphviz -T{fmt}")
     return out
 
 
@@ -271,18 +346,21 @@ def render_dot(
     backend: str = "auto",
     *,
     dpi: float = DEFAULT_DPI,
-    max_png_side: int = DEFAULT_MAX_PNG_SIDE,
+    max_png_side: int | None = DEFAULT_MAX_PNG_SIDE,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> bytes:
     """Render DOT text to ``format`` ("svg", "png", "pdf" or "dot") and return the bytes.
 
-    ``backend`` is "auto" (system ``dot``, else pygraphviz), "dot" or "pygraphviz".
-    SVG output is self-contained (images inlined as data URIs). PNG output is drawn at
-    ``dpi`` and scaled down so its longest side is at most ``max_png_side`` pixels.
-    PDF needs the system ``dot``. "dot" returns the source itself, with no renderer.
+    ``backend``: "auto" tries the system ``dot``, then pygraphviz; "dot" or "pygraphviz"
+    forces one. SVG output is self-contained (``image=`` files inlined as data URIs).
+    PNG output is drawn at ``dpi`` (default 96) and scaled down so its longest side is at
+    most ``max_png_side`` pixels (default 8000; None removes the cap); both override
+    any ``dpi``/``size`` in the DOT. "dot" returns the source itself, with no renderer.
+    Graphviz's warnings become ``RuntimeWarning``; failures raise :class:`RenderError`,
+    and :class:`RendererNotFound` when no renderer is available.
 
-    >>> svg = render_dot('digraph { a -> b }')  # doctest: +SKIP
-    >>> svg.startswith(b'<?xml')  # doctest: +SKIP
+    >>> svg = render_dot("digraph { a -> b }")  # doctest: +SKIP
+    >>> b"<svg" in svg  # doctest: +SKIP
     True
     """
     fmt = format.lower().lstrip(".")
@@ -292,6 +370,8 @@ def render_dot(
         raise ValueError(
             f"render_dot: unknown backend {backend!r}; use one of {('auto', *BACKENDS)}"
         )
+    if not isinstance(source, str):
+        raise TypeError(f"render_dot: source must be DOT text (str), got {type(source).__name__}")
     if fmt == "dot":
         return source.encode("utf-8")
 
@@ -302,11 +382,6 @@ def render_dot(
             backend = "pygraphviz"
         else:
             raise RendererNotFound(_not_found_message())
-    if fmt == "pdf" and backend != "dot":
-        raise RendererNotFound(
-            "render_dot: PDF needs Graphviz's `dot` program (e.g. `apt-get install graphviz`); "
-            "pygraphviz renders only SVG and PNG here"
-        )
 
     graph_attrs = _png_graph_attrs(dpi, max_png_side) if fmt == "png" else {}
     if backend == "dot":
@@ -320,32 +395,40 @@ def render_dot(
 
 # --------------------------------------------------------------------------- SVG images
 
-_HREF = re.compile(r'(?P<attr>(?:xlink:)?href)=(?P<q>["\'])(?P<url>[^"\']*)(?P=q)')
+_IMAGE_TAG = re.compile(r"<image\b[^>]*>")
+_HREF = re.compile(r"""(?P<attr>(?:xlink:)?href)=(?P<q>["'])(?P<url>.*?)(?P=q)""")
+
+
+def _local_path(url: str) -> Path | None:
+    """The file an SVG ``href`` points at, or None when it is not a readable local file."""
+    url = html.unescape(url)  # the SVG escapes & and friends in attribute values
+    if url.startswith("file://"):
+        url = urllib.parse.unquote(urllib.parse.urlparse(url).path)
+    elif not url or url.startswith("#") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:(?![\\/])", url):
+        # anchors, data:, http:, ... (but not a Windows drive such as C:\ or C:/)
+        return None
+    path = Path(url)
+    return path if path.is_file() else None
 
 
 def inline_images(svg: str) -> str:
     """Replace ``<image>`` references to local files by ``data:`` URIs.
 
     Graphviz's SVG points at ``image=`` files by path, which breaks as soon as the SVG
-    moves (a notebook, a browser, another machine). Links that are already data URIs,
-    web URLs or in-document anchors, and files that do not exist, are left alone.
+    moves (a notebook, a browser, another machine). Relative paths are read from the
+    current directory, as Graphviz does. Links that are already data URIs, web URLs or
+    anchors, and files that do not exist, are left as they are.
 
     >>> inline_images('<svg><image xlink:href="data:image/png;base64,AA=="/></svg>')
     '<svg><image xlink:href="data:image/png;base64,AA=="/></svg>'
     """
 
-    def replace_in_tag(tag: re.Match[str]) -> str:
-        def replace_href(m: re.Match[str]) -> str:
-            url = m.group("url")
-            if not url or url.startswith(("data:", "#", "http:", "https:")):
-                return m.group(0)
-            path = Path(url[len("file://") :] if url.startswith("file://") else url)
-            if not path.is_file():
-                return m.group(0)
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            data = base64.b64encode(path.read_bytes()).decode("ascii")
-            return f'{m.group("attr")}="data:{mime};base64,{data}"'
+    def replace_href(m: re.Match[str]) -> str:
+        path = _local_path(m.group("url"))
+        if path is None:
+            return m.group(0)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'{m.group("attr")}="data:{mime};base64,{data}"'
 
-        return _HREF.sub(replace_href, tag.group(0))
-
-    return re.sub(r"<image\b[^>]*>", replace_in_tag, svg)
+    return _IMAGE_TAG.sub(lambda tag: _HREF.sub(replace_href, tag.group(0)), svg)
