@@ -233,8 +233,9 @@ def matmul(a: Operand, b: Operand) -> Tensor:
             # Promote 1-D operands to matrices as numpy does, then undo it.
             a2 = ad if ad.ndim > 1 else ad[None, :]
             b2 = bd if bd.ndim > 1 else bd[:, None]
-            g2 = g if ad.ndim > 1 else np.expand_dims(g, -2)
-            g2 = g2 if bd.ndim > 1 else np.expand_dims(g2, -1)
+            # b's axis first: for 1-D @ 1-D, g is 0-d and becomes (1, 1).
+            g2 = g if bd.ndim > 1 else np.expand_dims(g, -1)
+            g2 = g2 if ad.ndim > 1 else np.expand_dims(g2, -2)
             ga = g2 @ np.swapaxes(b2, -1, -2)
             gb = np.swapaxes(a2, -1, -2) @ g2
             return (ga if ad.ndim > 1 else ga[..., 0, :]), (gb if bd.ndim > 1 else gb[..., 0])
@@ -530,7 +531,8 @@ def swapaxes(x: Operand, axis1: int, axis2: int) -> Tensor:
     """
     x = _operand("swapaxes", x)
     perm = list(range(x.ndim))
-    a1, a2 = _axes("swapaxes", (axis1, axis2), x.ndim) if axis1 != axis2 else (axis1, axis1)
+    # One axis at a time: (0, -1) of a 1-D tensor name the same axis, which numpy allows.
+    (a1,), (a2,) = _axes("swapaxes", axis1, x.ndim), _axes("swapaxes", axis2, x.ndim)
     perm[a1], perm[a2] = perm[a2], perm[a1]
     return transpose(x, tuple(perm))
 
