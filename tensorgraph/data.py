@@ -31,6 +31,7 @@ __all__ = [
     "Standardizer",
     "load_digits",
     "load_fashion_mnist",
+    "make_blobs",
     "read_idx",
     "train_val_test_split",
 ]
@@ -245,6 +246,33 @@ class MeanImage:
 
 
 # ----- datasets -----
+
+
+def make_blobs(
+    n_per_class: int = 50,
+    centers: Any = ((-2.0, -1.0), (2.0, -1.0), (0.0, 2.5)),
+    std: float = 0.8,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D toy problem: one Gaussian blob per class (three by default).
+
+    Returns X float64 (K * n_per_class, 2) and y int64, the classes in blocks. Small
+    enough to draw, which is what the geometric interpretation needs.
+
+    >>> X, y = make_blobs(n_per_class=4)
+    >>> X.shape, y.tolist()
+    ((12, 2), [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    """
+    centers = np.asarray(centers, dtype=np.float64)
+    if centers.ndim != 2 or n_per_class < 1 or not std > 0:
+        raise ValueError(
+            f"make_blobs: need centers of shape (K, D), n_per_class >= 1 and std > 0; "
+            f"got centers {centers.shape}, n_per_class={n_per_class}, std={std}"
+        )
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([c + std * rng.standard_normal((n_per_class, len(c))) for c in centers])
+    y = np.repeat(np.arange(len(centers)), n_per_class)
+    return X, y
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
