@@ -1,0 +1,416 @@
+"""The networkx graph from `viz.graph` as DOT text: labels, colours, legend, escaping.
+
+Every label is an HTML-like label (``label=<...>``) that both backends (system ``dot``
+and pygraphviz) render. User text (tensor names, the title) is always HTML-escaped, and
+node ids are ours ("t0", "g3"), so a name is drawn as text and can never become DOT.
+
+What a tensor node shows: its name, its shape (and dtype when not float64), its value and
+its gradient. Small tensors show every entry; large ones a summary (min / mean / max and
+the norm). Gates are round nodes with the op's symbol from ``tg.OPS``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+import tensorgraph as tg
+
+from .graph import to_networkx
+
+FONT = "DejaVu Sans"
+
+# One colour per role: (fill, border). Blue leaves that want a gradient and a green
+# output follow torchviz's legend; constants are grey because nothing flows back to them.
+ROLE_COLORS = {
+    "input": ("#dbeafe", "#2563eb"),
+    "constant": ("#f3f4f6", "#9ca3af"),
+    "computed": ("#ffffff", "#6b7280"),
+    "output": ("#dcfce7", "#16a34a"),
+}
+ROLE_NAMES = {
+    "input": "input (requires grad)",
+    "constant": "constant",
+    "computed": "computed",
+    "output": "output",
+}
+GATE_COLORS = ("#fef3c7", "#d97706")
+VALUE_COLOR = "#111827"
+GRAD_COLOR = "#dc2626"  # cs231n draws gradients in red
+MUTED = "#6b7280"
+EDGE_COLOR = "#4b5563"
+
+# Ops whose inputs may not be swapped: their edges say which input is which.
+_COMMUTATIVE = {"add", "mul", "maximum", "minimum"}
+
+MAX_NAME = 40  # characters of a name drawn before it is cut with an ellipsis
+DEFAULT_MAX_NODES = 2000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape(text: Any, limit: int | None = MAX_NAME) -> str:
+    """User text made safe for an HTML-like label: drawn literally, never parsed.
+
+    Control characters (which XML forbids) and unpaired surrogates become ``?``; long
+    text is cut to ``limit`` characters.
+
+    >>> escape('a"]; b [label="pwn')
+    'a&quot;]; b [label=&quot;pwn'
+    >>> escape("<b>x</b>|{y}")
+    '&lt;b&gt;x&lt;/b&gt;|{y}'
+    """
+    s = str(text).encode("utf-8", "replace").decode("utf-8")
+    s = _CONTROL.sub("?", s.replace("\n", " ").replace("\t", " "))
+    if limit is not None and len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return html.escape(s, quote=True)
+
+
+def fmt_number(x: float, digits: int = 4) -> str:
+    """A number as short as it can be read: -20, 0.5, 3.1e-05, 0.3333.
+
+    >>> [fmt_number(v) for v in (-20.0, 0.5, 3.1e-05, 1 / 3, -0.0, float("inf"))]
+    ['-20', '0.5', '3.1e-05', '0.3333', '0', 'inf']
+    """
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"  # never "-0"
+    if x == round(x) and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:.{digits}g}"
+
+
+def fmt_shape(shape: tuple[int, ...]) -> str:
+    """A shape as the figure writes it: "4×3", "5" for a vector, "" for a scalar.
+
+    >>> fmt_shape((4, 3)), fmt_shape((5,)), fmt_shape(())
+    ('4×3', '5', '')
+    """
+    return "×".join(str(n) for n in shape)
+
+
+# ----------------------------------------------------------------------------- labels
+
+
+def _font(text: str, color: str | None = None, size: float | None = None) -> str:
+    attrs = ""
+    if color:
+        attrs += f' COLOR="{color}"'
+    if size:
+        attrs += f' POINT-SIZE="{size:g}"'
+    return f"<FONT{attrs}>{text}</FONT>" if attrs else text
+
+
+def fmt_entries(a: np.ndarray) -> list[str]:
+    """The entries of an array with one shared number of decimals, so a column lines up.
+
+    Integers stay integers and exact zeros read "0"; very large or very small entries
+    fall back to :func:`fmt_number` one by one.
+
+    >>> fmt_entries(np.array([1.3, 0.95, -0.7, 0.0]))
+    ['1.30', '0.95', '-0.70', '0']
+    >>> fmt_entries(np.array([2.0, -8.0]))
+    ['2', '-8']
+    """
+    flat = a.astype(np.float64, copy=False).ravel()
+    finite = flat[np.isfinite(flat)]
+    biggest = float(np.abs(finite).max()) if finite.size else 0.0
+    if finite.size == 0 or np.all(finite == np.round(finite)) and biggest < 1e6:
+        return [fmt_number(v) for v in flat]
+    if biggest >= 1e5 or biggest < 1e-3:
+        return [fmt_number(v, 3) for v in flat]
+    # 4 significant digits for the largest entry, then drop decimals all entries share as 0.
+    decimals = min(4, max(0, 3 - math.floor(math.log10(biggest))))
+    while decimals > 0 and np.allclose(
+        np.round(finite, decimals - 1), np.round(finite, decimals), rtol=0, atol=1e-12
+    ):
+        decimals -= 1
+    return [fmt_number(v) if v == 0 or not math.isfinite(v) else f"{v:.{decimals}f}" for v in flat]
+
+
+def _grid(a: np.ndarray, color: str) -> str:
+    """Every entry of a small array as a right-aligned table (rows x columns)."""
+    rows = a.reshape(1, -1) if a.ndim <= 1 else a.reshape(-1, a.shape[-1])
+    texts = fmt_entries(rows)
+    ncol = rows.shape[1]
+    body = "".join(
+        "<TR>"
+        + "".join(
+            f'<TD ALIGN="RIGHT">{_font(t, color)}</TD>' for t in texts[r * ncol : (r + 1) * ncol]
+        )
+        + "</TR>"
+        for r in range(rows.shape[0])
+    )
+    # CELLSPACING keeps "-0.40 -0.06" from running together into one number.
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">{body}</TABLE>'
+
+
+def _summary(a: np.ndarray, color: str) -> str:
+    """min / max, mean / norm of a large array, on two lines."""
+    if a.size == 0:
+        return _font("empty", color)
+    with np.errstate(all="ignore"):
+        a64 = a.astype(np.float64, copy=False)
+        stats = {
+            "min": a64.min(),
+            "max": a64.max(),
+            "mean": a64.mean(),
+            "norm": np.linalg.norm(a64.ravel()),
+        }
+    cells = [
+        f'<TD ALIGN="RIGHT">{_font(k, MUTED, 10)}</TD>'
+        f'<TD ALIGN="LEFT">{_font(fmt_number(v, 3), color)}</TD>'
+        for k, v in stats.items()
+    ]
+    rows = f"<TR>{cells[0]}{cells[1]}</TR><TR>{cells[2]}{cells[3]}</TR>"
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>'
+
+
+def _array_block(a: np.ndarray, color: str, max_entries: int, big: bool = False) -> str:
+    if a.ndim == 0 or a.size == 1:
+        return _font(fmt_number(a.reshape(-1)[0]), color, 14 if big else None)
+    if a.size <= max_entries:
+        return _grid(a, color)
+    return _summary(a, color)
+
+
+def tensor_label(data: dict[str, Any], show_grad: bool = True, max_entries: int = 16) -> str:
+    """The HTML-like label of one tensor node (its networkx attributes in ``data``).
+
+    >>> import tensorgraph as tg
+    >>> g = to_networkx(tg.tensor(3.0, requires_grad=True, name="x"))
+    >>> "grad" in tensor_label(g.nodes["t0"])
+    True
+    """
+    fill, border = ROLE_COLORS[data["role"]]
+    rows = []
+    header = []
+    if data.get("name"):
+        header.append(f"<B>{escape(data['name'])}</B>")
+    details = [fmt_shape(data["shape"])] if data["shape"] else []
+    if data["dtype"] != "float64":
+        details.append(escape(data["dtype"]))
+    if details:
+        header.append(_font(" ".join(details), MUTED, 10))
+    if header:
+        rows.append("  ".join(header))
+    value = data["value"]
+    rows.append(_array_block(np.asarray(value), VALUE_COLOR, max_entries, big=True))
+    grad_row = None
+    if show_grad and data.get("requires_grad", True):
+        grad = data["grad"]
+        if grad is None:
+            grad_row = _font("grad: —  (run backward)", MUTED, 10)
+        elif np.asarray(grad).size == 1:
+            grad_row = _font(f"grad {fmt_number(np.asarray(grad).reshape(-1)[0])}", GRAD_COLOR)
+        else:
+            grad_row = (
+                '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+                f"<TR><TD>{_font('grad', GRAD_COLOR, 10)}</TD></TR>"
+                f"<TR><TD>{_array_block(np.asarray(grad), GRAD_COLOR, max_entries)}</TD></TR>"
+                "</TABLE>"
+            )
+    cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
+    if grad_row is not None:
+        cells += f"<HR/><TR><TD>{grad_row}</TD></TR>"
+    return (
+        f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" STYLE="rounded" '
+        f'BGCOLOR="{fill}" COLOR="{border}">{cells}</TABLE>'
+    )
+
+
+def _attr_text(attrs: dict[str, Any]) -> str:
+    parts = []
+    for key, val in attrs.items():
+        if key == "keepdims" and not val:
+            continue  # the default; saying it is noise
+        if val is None:
+            continue
+        text = np.array2string(val, threshold=6) if isinstance(val, np.ndarray) else repr(val)
+        parts.append(f"{key}={text}")
+    return escape(", ".join(parts), limit=30)
+
+
+def gate_label(data: dict[str, Any]) -> str:
+    """The HTML-like label of a gate: its symbol, and small attributes (axis=1) if any.
+
+    >>> gate_label({"kind": "op", "op": "mul", "symbol": "*", "attrs": {}})
+    '<B>*</B>'
+    """
+    label = f"<B>{escape(data['symbol'], limit=12)}</B>"
+    extra = _attr_text(data.get("attrs") or {})
+    if extra:
+        label += "<BR/>" + _font(extra, MUTED, 9)
+    return label
+
+
+def _legend(roles: set[str], show_grad: bool, title: str | None, out_name: str) -> str:
+    """The graph's caption: the title, then one swatch per colour in use."""
+    swatches = []
+    for role in ("input", "constant", "computed", "output"):
+        if role in roles:
+            fill, border = ROLE_COLORS[role]
+            swatches.append(
+                f'<TD BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded">'
+                f"{_font(ROLE_NAMES[role], size=10)}</TD>"
+            )
+    fill, border = GATE_COLORS
+    swatches.append(
+        f'<TD BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded">'
+        f"{_font('op gate', size=10)}</TD>"
+    )
+    if show_grad:
+        grad = f"grad = ∂{escape(out_name, limit=12)}/∂node"
+        swatches.append(f"<TD>{_font(grad, GRAD_COLOR, 10)}</TD>")
+    rows = ""
+    if title:
+        rows += f'<TR><TD COLSPAN="{len(swatches)}"><B>{escape(title, limit=120)}</B></TD></TR>'
+    rows += "<TR>" + "".join(swatches) + "</TR>"
+    return f'<TABLE BORDER="0" CELLSPACING="6" CELLPADDING="3">{rows}</TABLE>'
+
+
+# ----------------------------------------------------------------------------- DOT
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _attrs(**attrs: Any) -> str:
+    """A DOT attribute list; values starting with "<" are HTML labels, the rest quoted."""
+    parts = []
+    for key, val in attrs.items():
+        if isinstance(val, str) and val.startswith("<") and key == "label":
+            parts.append(f"{key}=<{val}>")
+        else:
+            parts.append(f"{key}={_quote(str(val))}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _header(rankdir: str) -> list[str]:
+    return [
+        "digraph tensorgraph {",
+        "  "
+        + "graph "
+        + _attrs(
+            rankdir=rankdir,
+            fontname=FONT,
+            bgcolor="white",
+            pad="0.25",
+            nodesep="0.3",
+            ranksep="0.45",
+        ),
+        "  node " + _attrs(fontname=FONT, fontsize="12", fontcolor=VALUE_COLOR),
+        "  edge " + _attrs(color=EDGE_COLOR, arrowsize="0.7", fontname=FONT, fontsize="9"),
+    ]
+
+
+def _too_large(g: nx.MultiDiGraph, max_nodes: int, title: str | None, rankdir: str) -> str:
+    """Instead of a picture nobody can read (and minutes of layout): a summary card."""
+    tensors = [d for _, d in g.nodes(data=True) if d["kind"] == "tensor"]
+    ops = Counter(d["op"] for _, d in g.nodes(data=True) if d["kind"] == "op")
+    out = g.nodes[g.graph["output"]]
+    value = np.asarray(out["value"])
+    lines = [
+        f"<B>{escape(title or 'graph', limit=120)}: too large to draw</B>",
+        f"{len(tensors)} tensors and {sum(ops.values())} op gates "
+        f"({g.number_of_nodes()} nodes; the limit is max_nodes={max_nodes})",
+        "ops: "
+        + escape(", ".join(f"{name} ×{n}" for name, n in ops.most_common(8)), limit=200)
+        + (", …" if len(ops) > 8 else ""),
+        "output "
+        + (fmt_shape(out["shape"]) + " " if out["shape"] else "")
+        + (fmt_number(value.reshape(-1)[0]) if value.size == 1 else "").replace("<", "&lt;"),
+        "Draw a smaller graph (one example, one step), raise max_nodes,",
+        "or analyse it with viz.to_networkx(t) (counts, depth, topological order).",
+    ]
+    label = (
+        '<TABLE BORDER="1" CELLBORDER="0" CELLPADDING="6" STYLE="rounded" COLOR="#9ca3af" '
+        'BGCOLOR="#f9fafb">'
+        + "".join(f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in lines)
+        + "</TABLE>"
+    )
+    return "\n".join([*_header(rankdir), "  summary " + _attrs(shape="plain", label=label), "}"])
+
+
+def to_dot(
+    graph: nx.MultiDiGraph | tg.Tensor,
+    *,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    max_entries: int = 16,
+    title: str | None = None,
+    legend: bool = True,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> str:
+    """DOT text for a graph from :func:`viz.to_networkx` (or for a tensor directly).
+
+    ``show_grad`` adds each tensor's gradient (or says it is not computed yet);
+    ``rankdir`` is "LR" (left to right) or "TB"; tensors with at most ``max_entries``
+    entries show all of them, larger ones a summary; ``title`` is drawn above the legend.
+    A graph of more than ``max_nodes`` nodes becomes a one-box summary instead.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> src = to_dot(2 * x)
+    >>> src.startswith("digraph") and "<B>x</B>" in src
+    True
+    """
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"to_dot: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if not isinstance(max_entries, int) or max_entries < 1:
+        raise ValueError(f"to_dot: max_entries must be a positive int, got {max_entries!r}")
+    g = to_networkx(graph) if isinstance(graph, tg.Tensor) else graph
+    if g.number_of_nodes() > max_nodes:
+        return _too_large(g, max_nodes, title, rankdir)
+
+    lines = _header(rankdir)
+    roles = set()
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "tensor":
+            roles.add(data["role"])
+            label = tensor_label(data, show_grad, max_entries)
+            lines.append(f"  {node} " + _attrs(shape="plain", label=label))
+        else:
+            fill, border = GATE_COLORS
+            # Circles for the short symbols (+ * max @), as in the lecture's circuits;
+            # an ellipse keeps "reshape" or "sum / axis=1" from making a huge circle.
+            short = len(data["symbol"]) <= 3 and not _attr_text(data.get("attrs") or {})
+            lines.append(
+                f"  {node} "
+                + _attrs(
+                    shape="circle" if short else "ellipse",
+                    style="filled",
+                    fillcolor=fill,
+                    color=border,
+                    fontsize="14" if len(data["symbol"]) <= 2 else "12",
+                    margin="0.04",
+                    label=gate_label(data),
+                )
+            )
+    for u, v, data in g.edges(data=True):
+        if "index" in data and g.nodes[v]["op"] not in _COMMUTATIVE and g.in_degree(v) > 1:
+            # a - b, A @ B: the order matters, so the edge says which operand it is.
+            operand = "abcdefgh"[data["index"]] if data["index"] < 8 else str(data["index"])
+            lines.append(f"  {u} -> {v} " + _attrs(label=operand, fontcolor=MUTED))
+        else:
+            lines.append(f"  {u} -> {v}")
+    if legend or title:
+        out_name = g.nodes[g.graph["output"]].get("name") or "output"
+        caption = (
+            _legend(roles, show_grad, title, out_name) if legend else f"<B>{escape(title)}</B>"
+        )
+        lines.append("  graph " + _attrs(labelloc="t", labeljust="c", label=caption))
+    lines.append("}")
+    return "\n".join(lines) + "\n"

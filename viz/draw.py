@@ -1,0 +1,159 @@
+"""Drawings: a graph's DOT text plus ways to see it (Jupyter) and save it (files).
+
+    viz.draw(f)                        shows inline in Jupyter, .source is the DOT
+    viz.render(f, "lecture.png")       writes SVG, PNG, PDF or DOT (format from the suffix)
+
+The DOT is built when you call ``draw``, so a drawing made before ``backward()`` keeps
+showing the graph before backward.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+
+import tensorgraph as tg
+
+from .backends import RendererNotFound, render_dot
+from .dot import DEFAULT_MAX_NODES, to_dot
+
+# Suffix -> format. ".gv" is Graphviz's other name for DOT files.
+SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+class Drawing:
+    """A drawn graph: ``.source`` (DOT), ``.pipe(format)`` (bytes), ``.render(path)``.
+
+    In Jupyter it displays itself as SVG with whatever Graphviz backend is available;
+    without one it displays a text note saying how to get one.
+
+    >>> import tensorgraph as tg
+    >>> d = draw(tg.tensor(2.0, requires_grad=True, name="x") * 3)
+    >>> d.source.startswith("digraph")
+    True
+    """
+
+    def __init__(self, source: str, backend: str = "auto") -> None:
+        self.source = source
+        self.backend = backend
+        self._svg: str | None = None
+
+    def pipe(self, format: str = "svg") -> bytes:
+        """The drawing rendered to ``format`` ("svg", "png", "pdf" or "dot") as bytes."""
+        return render_dot(self.source, format, backend=self.backend)
+
+    def svg(self) -> str:
+        """The SVG text (rendered once, then remembered)."""
+        if self._svg is None:
+            self._svg = self.pipe("svg").decode("utf-8")
+        return self._svg
+
+    def _repr_svg_(self) -> str | None:
+        try:
+            return self.svg()
+        except RendererNotFound:
+            return None  # Jupyter then shows the text/plain repr, which explains
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except RendererNotFound as err:
+            return {"text/plain": f"{self!r}\n{err}"}
+
+    def __repr__(self) -> str:
+        return "<viz.Drawing: .source has the DOT text, .render(path) saves it>"
+
+    def render(self, path: str | Path, format: str | None = None) -> Path:
+        """Write the drawing to ``path`` and return the path.
+
+        The format comes from ``format`` or else the suffix (.svg, .png, .pdf, .dot,
+        .gv); a path without a suffix gets one. When no renderer exists, the DOT text
+        is written next to the requested file and :class:`RendererNotFound` says where.
+        """
+        path = Path(path)
+        if format is None:
+            if path.suffix.lower() not in SUFFIXES:
+                raise ValueError(
+                    f"render: cannot tell the format of {str(path)!r} from its suffix; "
+                    f"use one of {sorted(SUFFIXES)} or pass format="
+                )
+            fmt = SUFFIXES[path.suffix.lower()]
+        else:
+            fmt = format.lower().lstrip(".")
+            if fmt == "gv":
+                fmt = "dot"
+            if fmt not in SUFFIXES.values():
+                raise ValueError(f"render: unknown format {format!r}; use svg, png, pdf or dot")
+            if not path.suffix:
+                path = path.with_suffix("." + fmt)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "dot":
+            path.write_text(self.source, encoding="utf-8")
+            return path
+        try:
+            data = self.pipe(fmt)
+        except RendererNotFound as err:
+            fallback = path.with_suffix(".dot")
+            fallback.write_text(self.source, encoding="utf-8")
+            raise RendererNotFound(f"{err}\nThe DOT text was written to {fallback}.") from err
+        path.write_bytes(data)
+        return path
+
+
+def draw(
+    t: tg.Tensor | nx.MultiDiGraph,
+    *,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    max_entries: int = 16,
+    title: str | None = None,
+    legend: bool = True,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    backend: str = "auto",
+) -> Drawing:
+    """Draw the graph that ends in ``t`` with every value and gradient.
+
+    Options: ``show_grad`` (the gradient row of each tensor; before ``backward()`` it
+    says the gradient is not computed yet), ``rankdir`` ("LR" or "TB"), ``max_entries``
+    (tensors with at most this many entries show them all, larger ones a summary),
+    ``title``, ``legend``, ``max_nodes`` (larger graphs become a summary box) and
+    ``backend`` ("auto", "dot" or "pygraphviz").
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> f = x * x
+    >>> f.backward()
+    >>> "grad 6" in draw(f, title="x squared").source
+    True
+    """
+    source = to_dot(
+        t,
+        show_grad=show_grad,
+        rankdir=rankdir,
+        max_entries=max_entries,
+        title=title,
+        legend=legend,
+        max_nodes=max_nodes,
+    )
+    return Drawing(source, backend=backend)
+
+
+def render(
+    t: tg.Tensor | nx.MultiDiGraph,
+    path: str | Path,
+    format: str | None = None,
+    **options: object,
+) -> Path:
+    """Draw ``t`` and write it to ``path`` (SVG, PNG, PDF or DOT); return the path.
+
+    The format comes from the suffix unless ``format`` is given; ``options`` are those
+    of :func:`draw`. PDF needs the system ``dot``.
+
+    >>> import tensorgraph as tg, tempfile, os
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> p = render(x * x, os.path.join(tempfile.mkdtemp(), "square.dot"))
+    >>> p.read_text().startswith("digraph")
+    True
+    """
+    return draw(t, **options).render(path, format=format)  # type: ignore[arg-type]
