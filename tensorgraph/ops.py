@@ -58,11 +58,17 @@ def op(name: str, symbol: str, local: str, pattern: str = "") -> Callable:
 
 
 def _constant(x: Any, like: np.dtype, where: str) -> Tensor:
-    """A Python number takes the dtype of the tensor it meets (as in numpy and torch)."""
+    """A Python number, or an integer or bool array, takes the dtype of the float tensor it
+    meets (as in torch)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, int | float) and not isinstance(x, bool) and like.kind == "f":
-        return Tensor(np.asarray(x, dtype=like))
+    if like.kind == "f":
+        if isinstance(x, int | float):
+            return Tensor(np.asarray(x, dtype=like))
+        # Integer and bool arrays do not widen a float tensor either, as in torch (numpy
+        # would make int64 * float32 float64), so float32 stays float32.
+        if isinstance(x, np.ndarray) and x.dtype.kind in "iub":
+            return Tensor(x, dtype=like)
     try:
         return Tensor(x)
     except TypeError:
@@ -226,6 +232,12 @@ def matmul(a: Operand, b: Operand) -> Tensor:
 
         def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return g @ bd.T, ad.T @ g
+
+    elif ad.ndim == 1 and bd.ndim == 1:
+        # A dot product: g is 0-d, which the promotion below cannot expand.
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return g * bd, g * ad
 
     else:
 
