@@ -1,0 +1,453 @@
+"""Backprop, one step at a time: the frames of a forward and a backward pass.
+
+``steps(t)`` turns the graph that ends in ``t`` into a list of :class:`Frame` objects:
+
+* forward: the leaves hold their values, then each gate, in topological order, computes
+  its output ("x*y = 3 × (-4) = -12");
+* backward: the output is seeded with 1, then each gate, in the order ``backward()``
+  visits them (reverse topological), sends its upstream gradient to its inputs; the
+  caption spells out the rule with the numbers ("∂f/∂x = upstream × local = 2 × (-4) =
+  -8") and names the gate's pattern ("mul swaps"); a tensor used twice shows its
+  gradient accumulating ("4 + 4 = 8");
+* a last frame lists the final gradients.
+
+Every frame carries the state of every node (value known or not; gradient none, pending
+or final) so a drawing can show it. Node ids are those of :func:`viz.graph.to_networkx`
+(``t3`` a tensor, ``g3`` the gate that made it); edges are ``(u, v, key)`` as there.
+
+Nothing is mutated: the backward pass is replayed from the public record with
+``tensorgraph.tensor.local_backward`` (one gate's rule, no ``.grad`` written), so
+``steps`` works before or after ``t.backward()`` and leaves every ``.grad`` alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+import tensorgraph as tg
+from tensorgraph.tensor import local_backward
+
+from .dot import fmt_number
+
+# How a binary op is written inline, and how tightly it binds (for parentheses).
+_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2), "matmul": ("@", 2)}
+_MAX_NAME = 24  # longer expressions are called by their node id instead
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """What one node shows in one frame.
+
+    ``status`` is "waiting", "active" (the gate or tensor this frame is about) or "done".
+    Tensors also have ``value`` (None until the forward pass reaches them), ``grad``
+    (the gradient accumulated so far, None before any arrives) and ``grad_state``:
+    "none" (nothing yet), "pending" (some of its consumers have not sent theirs yet),
+    "final", or "constant" (needs no gradient). ``note`` is an extra line of text.
+    """
+
+    kind: str
+    status: str = "waiting"
+    value: np.ndarray | None = None
+    grad: np.ndarray | None = None
+    grad_state: str = "none"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of the animation: a caption, what is active, and every node's state."""
+
+    index: int
+    phase: str  # "forward" or "backward"
+    caption: str
+    active: tuple[str, ...]
+    edges: tuple[tuple[str, str, int], ...]
+    nodes: dict[str, NodeState] = field(repr=False)
+
+
+# --------------------------------------------------------------------------- numbers, names
+
+
+def fmt(x: Any) -> str:
+    """A number the way a lecture slide writes it: -8, 0.5, 3.1e-05.
+
+    >>> fmt(-8.0), fmt(0.5), fmt(np.array([3.1e-05]))
+    ('-8', '0.5', '3.1e-05')
+    """
+    return fmt_number(np.asarray(x, dtype=np.float64).reshape(-1)[0])
+
+
+def _factor(x: Any) -> str:
+    """A number as a factor in a product: negative numbers in parentheses."""
+    s = fmt(x)
+    return f"({s})" if s.startswith("-") else s
+
+
+def show(a: Any) -> str:
+    """A value as a caption prints it: the number for a scalar, else a short summary.
+
+    >>> show(np.array(-20.0)), show(np.array([1.0, 2.0])), show(np.zeros((2, 3)))
+    ('-20', '[1, 2]', '[2×3: mean 0, norm 0]')
+    """
+    a = np.asarray(a)
+    if a.size == 1:
+        return fmt(a)
+    if a.ndim == 1 and a.size <= 4:
+        return "[" + ", ".join(fmt(v) for v in a) + "]"
+    shape = "×".join(str(n) for n in a.shape)
+    if a.size == 0:
+        return f"[{shape}: empty]"
+    a64 = a.astype(np.float64, copy=False)
+    return f"[{shape}: mean {fmt(a64.mean())}, norm {fmt(np.linalg.norm(a64))}]"
+
+
+def _names(nodes: list[tg.Tensor]) -> dict[int, str]:
+    """Readable names for every tensor: its own name, a number, or a short expression."""
+    names: dict[int, str] = {}
+    prec: dict[int, int] = {}  # how tightly each name binds: 9 = atom
+    for i, n in enumerate(nodes):
+        key = id(n)
+        prec[key] = 9
+        if n.name:
+            names[key] = n.name
+            continue
+        if n.op is None:
+            names[key] = fmt(n.data) if n.data.size == 1 else f"t{i}"
+            continue
+        args = [names[id(a)] for a in n.inputs]
+        arg_prec = [prec[id(a)] for a in n.inputs]
+        if n.op in _INFIX and len(args) == 2:
+            sym, p = _INFIX[n.op]
+            left = args[0] if arg_prec[0] >= p else f"({args[0]})"
+            # a - (b - c): the right operand of - and / keeps its parentheses.
+            keep = arg_prec[1] > p or (arg_prec[1] == p and n.op in ("add", "mul"))
+            right = args[1] if keep else f"({args[1]})"
+            text = f"{left}{sym}{right}" if p == 2 else f"{left} {sym} {right}"
+            prec[key] = p
+        elif n.op == "neg":
+            text = f"-{args[0]}" if arg_prec[0] >= 3 else f"-({args[0]})"
+            prec[key] = 3
+        elif n.op == "pow":
+            base = args[0] if arg_prec[0] >= 9 else f"({args[0]})"
+            text = f"{base}**{fmt(n.attrs.get('exponent', 0))}"
+            prec[key] = 4
+        elif n.op == "index":
+            text = f"{args[0]}[…]" if arg_prec[0] >= 9 else f"({args[0]})[…]"
+        elif n.op == "transpose":
+            text = f"{args[0]}ᵀ" if arg_prec[0] >= 9 else f"({args[0]})ᵀ"
+        else:
+            symbol = "max" if n.op == "maximum" else "min" if n.op == "minimum" else n.op
+            text = f"{symbol}({', '.join(args)})"
+        if len(text) > _MAX_NAME:
+            text, prec[key] = f"t{i}", 9
+        names[key] = text
+    return names
+
+
+def _d(name: str) -> str:
+    """A name as it stands after ∂: compound expressions in parentheses."""
+    return name if re.fullmatch(r"[\w.\-\[\]…ᵀ]+", name) else f"({name})"
+
+
+def node_ids(t: tg.Tensor) -> tuple[list[tg.Tensor], dict[int, str]]:
+    """The graph's tensors in drawing order and their node ids ("t0", "t1", ...).
+
+    The same numbering as :func:`viz.graph.to_networkx` (both follow ``tg.graph_nodes``).
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(2.0, requires_grad=True)
+    >>> nodes, ids = node_ids(x * 3)
+    >>> [ids[id(n)] for n in nodes]
+    ['t0', 't1', 't2']
+    """
+    nodes = tg.graph_nodes(t)
+    return nodes, {id(n): f"t{i}" for i, n in enumerate(nodes)}
+
+
+def _gate(tid: str) -> str:
+    return "g" + tid[1:]
+
+
+# --------------------------------------------------------------------------- the replayed backward
+
+
+def _seed(t: tg.Tensor, grad: Any, where: str = "steps") -> np.ndarray:
+    if not isinstance(t, tg.Tensor):
+        raise TypeError(f"{where}: expected a tensorgraph Tensor, got {type(t).__name__}")
+    if grad is None:
+        if t.data.size != 1:
+            raise ValueError(
+                f"{where}: the output has shape {t.shape}; pass grad= of that shape "
+                "(a seed of 1 only makes sense for a one-element output)"
+            )
+        return np.ones_like(t.data)
+    seed = np.asarray(grad, dtype=t.data.dtype)
+    if seed.shape != t.shape:
+        raise ValueError(f"{where}: grad has shape {seed.shape} but the output has {t.shape}")
+    return seed
+
+
+def replay_backward(t: tg.Tensor, grad: Any = None) -> list[tuple[tg.Tensor, list[np.ndarray]]]:
+    """The backward pass of ``t`` as ``backward()`` runs it, without storing anything.
+
+    Returns, gate by gate in the engine's order, the gate's output tensor and what it
+    sends to each of its inputs (``local_backward`` at the gradient that has reached the
+    gate by then: all of it, since every consumer of a tensor runs before its maker).
+
+    >>> import tensorgraph as tg
+    >>> a = tg.tensor(1.0, requires_grad=True)
+    >>> [(out.op, [float(g) for g in sent]) for out, sent in replay_backward(a * 3)]
+    [('mul', [3.0, 1.0])]
+    """
+    seed = _seed(t, grad, "replay_backward")
+    grads: dict[int, np.ndarray] = {id(t): seed}
+    out = []
+    for node in reversed(tg.topological_order(t)):
+        if node.op is None or id(node) not in grads:
+            continue
+        sent = local_backward(node, grads[id(node)])
+        out.append((node, sent))
+        for inp, g in zip(node.inputs, sent, strict=True):
+            if inp.requires_grad:
+                grads[id(inp)] = grads[id(inp)] + g if id(inp) in grads else g
+    return out
+
+
+def all_grads(t: tg.Tensor, grad: Any = None) -> dict[int, np.ndarray]:
+    """∂t/∂n for every tensor n of t's graph that requires a gradient, keyed by ``id(n)``.
+
+    The same numbers ``t.backward()`` would store, intermediates included; nothing is
+    stored.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> float(all_grads(x * x)[id(x)])
+    6.0
+    """
+    grads = {id(t): _seed(t, grad, "all_grads")} if t.requires_grad else {}
+    for node, sent in replay_backward(t, grad) if t.requires_grad else []:
+        for inp, g in zip(node.inputs, sent, strict=True):
+            if inp.requires_grad:
+                grads[id(inp)] = grads[id(inp)] + g if id(inp) in grads else g
+    return grads
+
+
+# --------------------------------------------------------------------------- captions
+
+
+def _forward_caption(n: tg.Tensor, names: dict[int, str]) -> str:
+    info = tg.OPS.get(n.op)
+    symbol = info.symbol if info else n.op
+    head = f"Forward, {symbol} gate: {names[id(n)]} = "
+    ins = n.inputs
+    if n.data.size == 1 and all(i.data.size == 1 for i in ins):
+        vals = [_factor(i.data) for i in ins]
+        if n.op in _INFIX and len(ins) == 2:
+            sym = "×" if n.op == "mul" else _INFIX[n.op][0]
+            expr = f"{vals[0]} {sym} {vals[1]}"
+        elif n.op == "pow":
+            expr = f"{vals[0]} ** {fmt(n.attrs.get('exponent', 0))}"
+        elif n.op == "neg":
+            expr = f"-{vals[0]}"
+        else:
+            fname = "max" if n.op == "maximum" else "min" if n.op == "minimum" else n.op
+            expr = f"{fname}({', '.join(fmt(i.data) for i in ins)})"
+        return f"{head}{expr} = {fmt(n.data)}"
+    shapes = " and ".join("×".join(map(str, i.shape)) or "scalar" for i in ins)
+    return f"{head}{show(n.data)} (from {shapes})"
+
+
+def _backward_caption(
+    node: tg.Tensor,
+    upstream: np.ndarray,
+    sent: list[np.ndarray],
+    before: dict[int, np.ndarray],
+    names: dict[int, str],
+    out_name: str,
+    remaining: dict[int, int],
+) -> str:
+    info = tg.OPS.get(node.op)
+    symbol = info.symbol if info else node.op
+    pattern = f" ({info.pattern})" if info and info.pattern else ""
+    scalar = upstream.size == 1 and all(i.data.size == 1 for i in node.inputs)
+    # Every backward rule is linear in the upstream gradient, so the rule at upstream 1
+    # is the local gradient itself.
+    local = local_backward(node, np.ones_like(upstream)) if scalar else []
+    parts = []
+    running = dict(before)
+    for k, (inp, g) in enumerate(zip(node.inputs, sent, strict=True)):
+        if not inp.requires_grad:
+            continue
+        d = f"∂{out_name}/∂{_d(names[id(inp)])}"
+        if scalar:
+            text = f"{d} = upstream × local = {_factor(upstream)} × {_factor(local[k])} = {fmt(g)}"
+        else:
+            text = f"{d} gets {show(g)}"
+        if id(inp) in running:
+            total = running[id(inp)] + g
+            if scalar:
+                text += f", accumulates: {fmt(running[id(inp)])} + {_factor(g)} = {fmt(total)}"
+            else:
+                text += f", accumulates to {show(total)}"
+            running[id(inp)] = total
+        else:
+            running[id(inp)] = g
+        parts.append(text)
+    if not parts:
+        parts.append("no input needs a gradient")
+    rule = "" if scalar or info is None else f" Rule: {info.local}."
+    unique = [i for i in dict.fromkeys(node.inputs) if i.requires_grad]
+    finals = [names[id(i)] for i in unique if remaining.get(id(i)) == 0]
+    pend = [names[id(i)] for i in unique if remaining.get(id(i), 0) > 0]
+    tail = f" Final: {', '.join(finals)}." if finals else ""
+    if pend:
+        tail += f" Pending (used again, more to come): {', '.join(pend)}."
+    return (
+        f"Backward, {symbol} gate{pattern}: upstream ∂{out_name}/∂{_d(names[id(node)])} = "
+        f"{show(upstream)}.{rule} " + "; ".join(parts) + "." + tail
+    )
+
+
+# --------------------------------------------------------------------------- the frames
+
+
+def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> list[Frame]:
+    """The frames of one forward and one backward pass over the graph of ``t``.
+
+    ``grad`` seeds the backward pass (default 1 for a one-element ``t``); captions call
+    the output ``output_name`` (default: its name, else "f"). There is one frame for the
+    leaves, one per gate forward, one for the seed, one per gate backward and a last one
+    with the final gradients.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> y = tg.tensor(-4.0, requires_grad=True, name="y")
+    >>> frames = steps(x * y)
+    >>> [f.phase for f in frames]
+    ['forward', 'forward', 'backward', 'backward', 'backward']
+    >>> print(frames[3].caption.replace("; ", ";\\n"))
+    Backward, * gate (mul swaps): upstream ∂f/∂f = 1. ∂f/∂x = upstream × local = 1 × (-4) = -4;
+    ∂f/∂y = upstream × local = 1 × 3 = 3. Final: x, y.
+    """
+    seed = _seed(t, grad)
+    nodes, ids = node_ids(t)
+    names = _names(nodes)
+    out_name = output_name or t.name or "f"
+    names[id(t)] = out_name
+    gates = [n for n in nodes if n.op is not None]
+
+    value: dict[str, np.ndarray | None] = {ids[id(n)]: None for n in nodes}
+    grads: dict[int, np.ndarray] = {}
+    gstate = {ids[id(n)]: ("none" if n.requires_grad else "constant") for n in nodes}
+    status = {ids[id(n)]: "waiting" for n in nodes}
+    status.update({_gate(ids[id(n)]): "waiting" for n in gates})
+    notes: dict[str, str] = {}
+    frames: list[Frame] = []
+
+    def snap(phase: str, caption: str, active: list[str], edges: list) -> None:
+        states = {}
+        for n in nodes:
+            tid = ids[id(n)]
+            states[tid] = NodeState(
+                "tensor", status[tid], value[tid], grads.get(id(n)), gstate[tid], notes.get(tid, "")
+            )
+        for n in gates:
+            gid = _gate(ids[id(n)])
+            states[gid] = NodeState("op", status[gid], note=notes.get(gid, ""))
+        frames.append(Frame(len(frames), phase, caption, tuple(active), tuple(edges), states))
+
+    # ---- forward: the leaves, then each gate in drawing order
+    leaves = [n for n in nodes if n.op is None]
+    for n in leaves:
+        value[ids[id(n)]] = n.data
+        status[ids[id(n)]] = "active"
+    given = [f"{names[id(n)]} = {show(n.data)}" for n in leaves if names[id(n)] != fmt(n.data)]
+    consts = [names[id(n)] for n in leaves if names[id(n)] == fmt(n.data)]
+    caption = "Forward pass. The leaves hold their values" + (
+        ": " + ", ".join(given) if given else ""
+    )
+    caption += f" (constants: {', '.join(consts)})." if consts else "."
+    snap("forward", caption, [ids[id(n)] for n in leaves], [])
+    for n in leaves:
+        status[ids[id(n)]] = "done"
+
+    for n in gates:
+        tid = ids[id(n)]
+        gid = _gate(tid)
+        value[tid] = n.data
+        status[tid] = status[gid] = "active"
+        edges = [(ids[id(inp)], gid, k) for k, inp in enumerate(n.inputs)] + [(gid, tid, 0)]
+        snap("forward", _forward_caption(n, names), [gid, tid], edges)
+        status[tid] = status[gid] = "done"
+
+    if not t.requires_grad:
+        last = frames[-1]
+        frames[-1] = replace(
+            last, caption=last.caption + ". Nothing requires a gradient: no backward pass."
+        )
+        return frames
+
+    # ---- backward: the seed, then gate by gate in the engine's order
+    replay = replay_backward(t, seed)
+    # How many contributions each tensor still waits for: one per input edge.
+    remaining: dict[int, int] = {}
+    for node, _ in replay:
+        for inp in node.inputs:
+            if inp.requires_grad:
+                remaining[id(inp)] = remaining.get(id(inp), 0) + 1
+
+    root = ids[id(t)]
+    grads[id(t)] = seed
+    gstate[root] = "final"
+    status = dict.fromkeys(status, "waiting")
+    status[root] = "active"
+    snap(
+        "backward",
+        f"Backward pass. Seed: ∂{out_name}/∂{out_name} = {show(seed)}. Gates run in reverse "
+        "topological order: a gate runs once every gate that uses its output is done.",
+        [root],
+        [],
+    )
+    status[root] = "done"
+
+    for node, sent in replay:
+        tid = ids[id(node)]
+        gid = _gate(tid)
+        upstream = grads[id(node)]
+        before = {id(i): grads[id(i)] for i in node.inputs if id(i) in grads}
+        notes.clear()
+        edges = []
+        for k, (inp, g) in enumerate(zip(node.inputs, sent, strict=True)):
+            if not inp.requires_grad:
+                continue
+            iid = ids[id(inp)]
+            edges.append((iid, gid, k))
+            had = id(inp) in grads
+            old = grads.get(id(inp))
+            grads[id(inp)] = old + g if had else g
+            remaining[id(inp)] -= 1
+            gstate[iid] = "final" if remaining[id(inp)] == 0 else "pending"
+            if had and g.size == 1:
+                notes[iid] = f"{fmt(old)} + {_factor(g)} = {fmt(grads[id(inp)])}"
+        caption = _backward_caption(node, upstream, sent, before, names, out_name, remaining)
+        touched = list(dict.fromkeys(e[0] for e in edges))
+        status[gid] = "active"
+        status.update(dict.fromkeys(touched, "active"))
+        snap("backward", caption, [gid, *touched], edges)
+        status[gid] = "done"
+        status.update(dict.fromkeys(touched, "done"))
+
+    notes.clear()
+    wanted = [n for n in nodes if n.is_leaf and n.requires_grad]
+    listing = ", ".join(f"∂{out_name}/∂{_d(names[id(n)])} = {show(grads[id(n)])}" for n in wanted)
+    snap(
+        "backward",
+        "Backward done: every gradient is final. " + (listing + "." if listing else ""),
+        [ids[id(n)] for n in wanted],
+        [],
+    )
+    return frames
