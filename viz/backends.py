@@ -145,7 +145,7 @@ def _fonts_conf_text(font_dir: Path, cache_dir: Path) -> str:
         "<!DOCTYPE fontconfig SYSTEM 'urn:fontconfig:fonts.dtd'>\n"
         "<!-- Written by tensorgraph's viz/backends.py; regenerated when stale. -->\n"
         "<fontconfig>\n"
-        "  <include ignore_missing='yes'>/etc/fonts/fonts.conf</include>\n"
+        f"  <include ignore_missing='yes'>{esc(Path(_SYSTEM_FONTS_CONF))}</include>\n"
         f"  <dir>{esc(font_dir)}</dir>\n"
         f"  <cachedir>{esc(cache_dir / 'fontconfig')}</cachedir>\n"
         f"{aliases}"
@@ -154,6 +154,7 @@ def _fonts_conf_text(font_dir: Path, cache_dir: Path) -> str:
 
 
 _FONTS_CONF: Path | None = None
+_SYSTEM_FONTS_CONF = "/etc/fonts/fonts.conf"  # the tests point it elsewhere: a bare machine
 _FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf")
 
 
@@ -225,9 +226,9 @@ def _png_graph_attrs(dpi: float, max_side: int | None) -> dict[str, str]:
     if max_side is not None:
         if max_side < 64:
             raise ValueError(f"render_dot: max_png_side must be at least 64, got {max_side!r}")
-        # `size` without "!" only ever shrinks. Leave room for Graphviz's default 4 pt
-        # pad on each side and one pixel of rounding, so the image stays within max_side.
-        inches = (max_side - 2 * 4 * dpi / 72 - 1) / dpi
+        # `size` (in inches, padding included) without "!" only ever shrinks; one pixel
+        # less absorbs Graphviz's rounding, so the image stays within max_side.
+        inches = (max_side - 1) / dpi
         attrs["size"] = f"{inches:.4f},{inches:.4f}"
     return attrs
 
