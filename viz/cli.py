@@ -1,11 +1,24 @@
-"""The ``tensorgraph`` command."""
+"""The ``tensorgraph`` command.
+
+tensorgraph demo [--out DIR]
+tensorgraph draw "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.png
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
+from pathlib import Path
+
+import numpy as np
 
 import tensorgraph as tg
+from viz.backends import RendererNotFound
+from viz.dot import fmt_number
+from viz.draw import render
+from viz.expr import ExpressionError, evaluate, parse_bindings
 
 
 def lecture_example() -> tuple[float, list[float]]:
@@ -37,7 +50,43 @@ def torch_lecture_example() -> tuple[float, list[float]] | None:
     return f.item(), [t.grad.item() for t in (x, y, z, w)]
 
 
-def demo(args: argparse.Namespace) -> int:
+LECTURE_TITLE = "f = 2·(x·y + max(z, w))   at x = 3, y = -4, z = 2, w = -1"
+
+
+def lecture_graph() -> tg.Tensor:
+    """The lecture's graph f = 2*(x*y + max(z, w)), built but not yet backpropagated.
+
+    >>> lecture_graph().item()
+    -20.0
+    """
+    x, y, z, w = (
+        tg.tensor(v, requires_grad=True, name=n)
+        for v, n in zip((3.0, -4.0, 2.0, -1.0), "xyzw", strict=True)
+    )
+    f = 2 * (x * y + tg.maximum(z, w))
+    f.name = "f"
+    return f
+
+
+def write_lecture_graphs(out: Path) -> list[Path]:
+    """Draw the lecture graph before and after backward, as SVG and PNG, into ``out``.
+
+    Without a Graphviz renderer the DOT files are written and RendererNotFound raised.
+    """
+    f = lecture_graph()
+    paths = []
+    for stage in ("forward", "backward"):
+        if stage == "backward":
+            f.backward()
+        title = f"{LECTURE_TITLE}   ({'after backward' if stage == 'backward' else 'forward'})"
+        for fmt in ("svg", "png"):
+            paths.append(render(f, out / f"lecture_{stage}.{fmt}", title=title))
+    return paths
+
+
+def lecture_demo(out: Path) -> int:
+    """The lecture part of the demo: f and its gradient in tensorgraph and PyTorch, and
+    the lecture graph before and after backward as pictures in ``out``."""
     f, grads = lecture_example()
     print(f"tensorgraph: f = {f:g}, grad [x, y, z, w] = {[round(g, 12) for g in grads]}")
     ref = torch_lecture_example()
@@ -45,6 +94,89 @@ def demo(args: argparse.Namespace) -> int:
         print("pytorch:     not installed (pip install torch==2.13.0 to compare)")
     else:
         print(f"pytorch:     f = {ref[0]:g}, grad [x, y, z, w] = {ref[1]}")
+    try:
+        for path in write_lecture_graphs(out):
+            print(f"wrote {path}")
+    except RendererNotFound as err:
+        print(f"could not draw the lecture graph: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _report_module():
+    """``viz.report`` (the classifier part of the demo) if it exists, else None.
+
+    A module that exists but fails to import raises: that is a bug to see, not hide.
+    """
+    if importlib.util.find_spec("viz.report") is None:
+        return None
+    return importlib.import_module("viz.report")
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``tensorgraph demo``: the lecture example, then (when viz.report exists) the rest.
+
+    The seam for the classifier demo: ``viz.report.run_demo(out, dataset)`` runs after
+    the lecture part and returns the exit code.
+    """
+    out = Path(args.out)
+    code = lecture_demo(out)
+    report = _report_module()
+    if report is not None:
+        code = report.run_demo(out, getattr(args, "dataset", None)) or code
+    return code
+
+
+def _show(a: np.ndarray) -> str:
+    if a.size == 1:
+        return fmt_number(a.reshape(-1)[0])
+    return np.array2string(a, precision=4, separator=", ", threshold=50, edgeitems=3)
+
+
+def draw_command(args: argparse.Namespace) -> int:
+    """``tensorgraph draw EXPR NAME=VALUE ... -o FILE``: forward, backward, print, picture."""
+    try:
+        values = parse_bindings(args.bindings)
+        f, variables = evaluate(args.expression, values)
+    except ExpressionError as err:
+        print(f"tensorgraph draw: refused: {err}", file=sys.stderr)
+        return 2
+    except (TypeError, ValueError, IndexError) as err:  # e.g. shapes that do not fit
+        print(f"tensorgraph draw: {err}", file=sys.stderr)
+        return 2
+    if f.size == 1:
+        f.backward()
+    else:
+        # A seed of ones: the gradient of sum(f), said out loud.
+        print(f"note: f has shape {f.shape}; backward is seeded with ones (the gradient of sum(f))")
+        f.backward(np.ones_like(f.data))
+    name = f.name or "f"
+    print(f"{name} = {_show(f.data)}")
+    for var_name, var in variables.items():
+        if var.grad is None:
+            print(f"d{name}/d{var_name}: not used by the expression")
+        else:
+            print(f"d{name}/d{var_name} = {_show(var.grad)}")
+    if args.output is None:
+        print("(add -o graph.png or -o graph.svg to draw the graph)")
+        return 0
+    try:
+        path = render(
+            f,
+            args.output,
+            title=args.title if args.title is not None else args.expression,
+            rankdir=args.rankdir,
+            show_grad=not args.no_grad,
+            max_entries=args.max_entries,
+            backend=args.backend,
+        )
+    except RendererNotFound as err:
+        print(f"tensorgraph draw: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:  # an unknown suffix
+        print(f"tensorgraph draw: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
     return 0
 
 
@@ -54,9 +186,30 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="the lecture example, forward and backward")
     p_demo.add_argument("--out", default="out", help="output folder")
+    p_draw = sub.add_parser(
+        "draw",
+        help="draw an expression's graph with its values and gradients",
+        description="Evaluate EXPR (numbers, names, + - * / ** @, max min exp log relu sum "
+        "mean abs sqrt tanh sigmoid; never eval'd), run backward, print f and every "
+        "gradient, and draw the graph. Put -- before an EXPR that starts with '-'.",
+    )
+    p_draw.add_argument("expression", metavar="EXPR", help='e.g. "2*(x*y + max(z, w))"')
+    p_draw.add_argument(
+        "bindings", metavar="NAME=VALUE", nargs="*", help="e.g. x=3 or W='[[1, 2], [3, 4]]'"
+    )
+    p_draw.add_argument("-o", "--output", help="picture to write: .svg, .png, .pdf or .dot")
+    p_draw.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
+    p_draw.add_argument("--title", help="caption (default: the expression)")
+    p_draw.add_argument("--no-grad", action="store_true", help="leave the gradients out")
+    p_draw.add_argument(
+        "--max-entries", type=int, default=16, help="show every entry up to this many"
+    )
+    p_draw.add_argument("--backend", choices=("auto", "dot", "pygraphviz"), default="auto")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args)
+    if args.command == "draw":
+        return draw_command(args)
     return 2
 
 

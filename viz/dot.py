@@ -273,11 +273,15 @@ def _legend(roles: set[str], show_grad: bool, title: str | None, out_name: str) 
     if show_grad:
         grad = f"grad = ∂{escape(out_name, limit=12)}/∂node"
         swatches.append(f"<TD>{_font(grad, GRAD_COLOR, 10)}</TD>")
-    rows = ""
-    if title:
-        rows += f'<TR><TD COLSPAN="{len(swatches)}"><B>{escape(title, limit=120)}</B></TD></TR>'
-    rows += "<TR>" + "".join(swatches) + "</TR>"
-    return f'<TABLE BORDER="0" CELLSPACING="6" CELLPADDING="3">{rows}</TABLE>'
+    # The swatches sit in a table of their own, so a long title cannot stretch them.
+    key = (
+        '<TABLE BORDER="0" CELLSPACING="6" CELLPADDING="3"><TR>'
+        + "".join(swatches)
+        + "</TR></TABLE>"
+    )
+    rows = f"<TR><TD><B>{escape(title, limit=120)}</B></TD></TR>" if title else ""
+    rows += f"<TR><TD>{key}</TD></TR>"
+    return f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>'
 
 
 # ----------------------------------------------------------------------------- DOT
@@ -329,9 +333,9 @@ def _too_large(g: nx.MultiDiGraph, max_nodes: int, title: str | None, rankdir: s
         "ops: "
         + escape(", ".join(f"{name} ×{n}" for name, n in ops.most_common(8)), limit=200)
         + (", …" if len(ops) > 8 else ""),
-        "output "
-        + (fmt_shape(out["shape"]) + " " if out["shape"] else "")
-        + (fmt_number(value.reshape(-1)[0]) if value.size == 1 else "").replace("<", "&lt;"),
+        f"output {escape(out.get('name') or '')} "
+        + (fmt_shape(out["shape"]) if out["shape"] else "")
+        + (f" = {fmt_number(value.reshape(-1)[0])}" if value.size == 1 else ""),
         "Draw a smaller graph (one example, one step), raise max_nodes,",
         "or analyse it with viz.to_networkx(t) (counts, depth, topological order).",
     ]
