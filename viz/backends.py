@@ -68,11 +68,11 @@ def _dot_executable() -> str | None:
 
 
 def _have_pygraphviz() -> bool:
-    # find_spec would be cheaper but says nothing about a broken install; the import is
-    # ~100 ms and happens once, only when nobody has a system dot.
+    # find_spec would be cheaper but says nothing about a broken install (a wheel whose
+    # bundled libraries fail to load raises OSError). The import costs ~100 ms, once.
     try:
         import pygraphviz  # noqa: F401
-    except ImportError:
+    except (ImportError, OSError):
         return False
     return True
 
@@ -198,21 +198,40 @@ def fonts_conf() -> Path:
     return _FONTS_CONF
 
 
+def _our_fonts_conf() -> str | None:
+    """Our fonts.conf for fontconfig, or None when the user set FONTCONFIG_FILE."""
+    if os.environ.get("FONTCONFIG_FILE"):
+        return None
+    try:
+        return str(fonts_conf())
+    except OSError as exc:  # no writable cache anywhere: system fonts only
+        warnings.warn(
+            f"render_dot: could not write a fonts.conf for the bundled fonts ({exc}); "
+            "text is drawn with the system's fonts",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return None
+
+
 def _font_env() -> dict[str, str]:
-    """The environment for a `dot` subprocess: ours for fonts unless the user chose."""
+    """The environment for a `dot` subprocess: our fonts unless the user chose."""
     env = dict(os.environ)
-    if "FONTCONFIG_FILE" not in env:
-        env["FONTCONFIG_FILE"] = str(fonts_conf())
+    conf = _our_fonts_conf()
+    if conf:
+        env["FONTCONFIG_FILE"] = conf
     return env
 
 
 def _set_process_fonts() -> None:
     """Point this process's fontconfig at our fonts.conf, unless the user already chose.
 
-    Must run before the first in-process render: fontconfig reads it once.
+    Must run before the first in-process render: fontconfig reads it once per process
+    (so it has no effect if something else in the process initialised fontconfig).
     """
-    if "FONTCONFIG_FILE" not in os.environ:
-        os.environ["FONTCONFIG_FILE"] = str(fonts_conf())
+    conf = _our_fonts_conf()
+    if conf:
+        os.environ["FONTCONFIG_FILE"] = conf
 
 
 # --------------------------------------------------------------------------- PNG cap
@@ -315,7 +334,7 @@ _PYGRAPHVIZ_LOCK = threading.Lock()
 def _render_with_pygraphviz(source: str, fmt: str, graph_attrs: dict[str, str]) -> bytes:
     try:
         import pygraphviz  # lazy: importing it costs ~100 ms
-    except ImportError as exc:
+    except (ImportError, OSError) as exc:
         raise RendererNotFound(
             "backend='pygraphviz': pygraphviz is not installed. " + _not_found_message()
         ) from exc
