@@ -255,12 +255,11 @@ def _png_graph_attrs(dpi: float, max_side: int | None) -> dict[str, str]:
 # --------------------------------------------------------------------------- messages
 
 # Lines Graphviz's libraries print that say nothing about the user's graph:
-# - the fontconfig 2.13 bundled in the pygraphviz wheels does not know newer system
-#   configuration elements (Debian 12 ships 05-reset-dirs-sample.conf);
+# - fontconfig warnings about the system's configuration files (the fontconfig 2.13
+#   bundled in the pygraphviz wheels does not know the `reset-dirs` element of Debian
+#   12's configuration, or some locale names);
 # - pygraphviz itself warns that layouts of more than 1,000 nodes "may take a long time".
-_NOISE = re.compile(
-    r"^Fontconfig (warning|error): .*reset-dirs|^Warning: graph has \d+ nodes\.\.\."
-)
+_NOISE = re.compile(r"^Fontconfig warning: |^Warning: graph has \d+ nodes\.\.\.")
 
 
 def _report(messages: str, what: str) -> None:
@@ -379,7 +378,9 @@ def render_dot(
     Graphviz's warnings become ``RuntimeWarning``; failures raise :class:`RenderError`,
     and :class:`RendererNotFound` when no renderer is available.
 
-    >>> svg = render_dot("digraph { a -> b }")  # doctest: +SKIP
+    >>> render_dot("digraph { a -> b }", format="dot")
+    b'digraph { a -> b }'
+    >>> svg = render_dot("digraph { a -> b }")  # doctest: +SKIP (needs a renderer)
     >>> b"<svg" in svg  # doctest: +SKIP
     True
     """
