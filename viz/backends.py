@@ -380,7 +380,7 @@ def render_dot(
 
     >>> render_dot("digraph { a -> b }", format="dot")
     b'digraph { a -> b }'
-    >>> svg = render_dot("digraph { a -> b }")  # doctest: +SKIP (needs a renderer)
+    >>> svg = render_dot("digraph { a -> b }")  # needs a renderer: doctest: +SKIP
     >>> b"<svg" in svg  # doctest: +SKIP
     True
     """
