@@ -20,7 +20,11 @@ def _png(path):
 
 
 def test_loss_curve(tmp_path):
-    h = {"loss": np.linspace(2.3, 0.4, 120), "train_acc": [0.8, 0.9], "val_acc": [0.7, 0.85]}
+    h = {
+        "loss": np.linspace(2.3, 0.4, 120),
+        "train_accuracy": [0.8, 0.9],
+        "val_accuracy": [0.7, 0.8],
+    }
     _png(plots.loss_curve(h, tmp_path / "sub" / "loss.png"))
     with pytest.raises(ValueError, match="no 'loss'"):
         plots.loss_curve({"loss": []}, tmp_path / "x.png")

@@ -52,10 +52,14 @@ def _names(class_names: Sequence[str] | None, k: int) -> list[str]:
     return [str(c) for c in class_names]
 
 
-def _history(history: Any, key: str) -> np.ndarray:
-    """One series of a classifier's ``history_`` (a dict or an object with attributes)."""
-    value = history.get(key) if isinstance(history, Mapping) else getattr(history, key, None)
-    return np.asarray([] if value is None else value, dtype=np.float64)
+def _history(history: Any, *keys: str) -> np.ndarray:
+    """One series of a classifier's ``history_`` (a dict), under the first key it has."""
+    if not isinstance(history, Mapping):
+        raise TypeError(f"loss_curve: history must be a dict, got {type(history).__name__}")
+    for key in keys:
+        if history.get(key) is not None:
+            return np.asarray(history[key], dtype=np.float64)
+    return np.empty(0)
 
 
 # ----- the loss curve -----
@@ -65,17 +69,18 @@ def loss_curve(history: Any, path: str | Path, title: str = "training") -> Path:
     """The loss at every SGD step (and its running mean), accuracy per epoch beside it.
 
     ``history`` is a classifier's ``history_``: ``"loss"`` per step and
-    ``"train_acc"`` / ``"val_acc"`` per epoch (missing series are left out).
+    ``"train_accuracy"`` / ``"val_accuracy"`` per epoch (missing series are left out).
 
     >>> import tempfile, os
-    >>> h = {"loss": [2.3, 1.2, 0.8, 0.6], "train_acc": [0.7, 0.9], "val_acc": [0.6, 0.85]}
+    >>> h = {"loss": [2.3, 1.2, 0.8], "train_accuracy": [0.7, 0.9], "val_accuracy": [0.6, 0.8]}
     >>> loss_curve(h, os.path.join(tempfile.mkdtemp(), "loss.png")).suffix
     '.png'
     """
     loss = _history(history, "loss")
     if loss.size == 0:
         raise ValueError("loss_curve: history has no 'loss' values (was the model fitted?)")
-    train_acc, val_acc = _history(history, "train_acc"), _history(history, "val_acc")
+    train_acc = _history(history, "train_accuracy", "train_acc")
+    val_acc = _history(history, "val_accuracy", "val_acc")
 
     fig = Figure(figsize=(10, 3.6))
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
