@@ -1,0 +1,1 @@
+"""Benchmarks: `python3 dev.py bench` runs benchmarks/run.py and rewrites BENCHMARKS.md."""
