@@ -375,8 +375,9 @@ def render_dot(
     PNG output is drawn at ``dpi`` (default 96) and scaled down so its longest side is at
     most ``max_png_side`` pixels (default 8000; None removes the cap); both override
     any ``dpi``/``size`` in the DOT. "dot" returns the source itself, with no renderer.
-    Graphviz's warnings become ``RuntimeWarning``; failures raise :class:`RenderError`,
-    and :class:`RendererNotFound` when no renderer is available.
+    ``timeout`` (seconds) bounds the ``dot`` subprocess; the in-process backend cannot
+    be interrupted. Graphviz's warnings become ``RuntimeWarning``; failures raise
+    :class:`RenderError`, and :class:`RendererNotFound` when no renderer is available.
 
     >>> render_dot("digraph { a -> b }", format="dot")
     b'digraph { a -> b }'
