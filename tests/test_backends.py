@@ -186,6 +186,12 @@ def test_graphviz_warnings_become_python_warnings(backend: str) -> None:
         render_dot(TINY, "png", backend=backend)
 
 
+def test_dot_subprocess_timeout() -> None:
+    _need_dot()
+    with pytest.raises(RenderError, match="took longer than"):
+        render_dot(_chain(40), "png", backend="dot", timeout=1e-6)
+
+
 # --------------------------------------------------------------------------- choosing
 
 
