@@ -12,8 +12,12 @@ IEND), so the drawing does not depend on matplotlib or Pillow for this.
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
 import struct
+import tempfile
 import zlib
+from pathlib import Path
 
 import numpy as np
 
@@ -138,3 +142,24 @@ def data_uri(png: bytes) -> str:
     'data:image/png;base64,YWJj'
     """
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def heatmap_file(a: np.ndarray, diverging: bool = False) -> Path:
+    """A heatmap of ``a`` as a PNG file in a cache folder, named by its content.
+
+    Graphviz reads images from files; the SVG the backends return inlines them as
+    ``data:`` URIs, so the drawing stays self-contained.
+
+    >>> heatmap_file(np.eye(5)).suffix
+    '.png'
+    """
+    png = heatmap_png(a, diverging)
+    folder = Path(tempfile.gettempdir()) / "tensorgraph-heatmaps"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (hashlib.sha1(png).hexdigest()[:20] + ".png")
+    if not path.exists():
+        # Write then rename, so a parallel render never reads half a file.
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(png)
+        os.replace(tmp, path)
+    return path
