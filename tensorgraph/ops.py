@@ -69,10 +69,8 @@ def _constant(x: Any, like: np.dtype, where: str) -> Tensor:
         # would make int64 * float32 float64), so float32 stays float32.
         if isinstance(x, np.ndarray) and x.dtype.kind in "iub":
             return Tensor(x, dtype=like)
-    try:
-        return Tensor(x)
-    except TypeError:
-        raise TypeError(f"{where}: cannot combine a tensor with {_short(x)}") from None
+    # Name the op in the message ("mul: complex numbers are not supported (got 1j)").
+    return Tensor(_as_array(x, where=where))
 
 
 def _operands(where: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -103,10 +101,12 @@ def _axes(where: str, axis: Axis, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     try:
         return normalize_axis_tuple(axis, ndim)
-    except (np.exceptions.AxisError, TypeError, ValueError):
+    except (np.exceptions.AxisError, TypeError):
         raise ValueError(
             f"{where}: axis {axis!r} is out of range for a tensor with {ndim} dimension(s)"
         ) from None
+    except ValueError:  # numpy's "repeated axis"
+        raise ValueError(f"{where}: axis {axis!r} names an axis twice") from None
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

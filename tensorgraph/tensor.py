@@ -57,13 +57,18 @@ class no_grad(contextlib.ContextDecorator):
     (False, None)
     """
 
+    def __init__(self) -> None:
+        # A stack, not one saved flag: as a decorator the same instance is entered again
+        # by a recursive call, and each exit must restore what its own enter saw.
+        self._prev: list[bool] = []
+
     def __enter__(self) -> no_grad:
-        self._prev = _GradMode.enabled
+        self._prev.append(_GradMode.enabled)
         _GradMode.enabled = False
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self._prev
+        _GradMode.enabled = self._prev.pop()
 
 
 def _as_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray:
@@ -160,7 +165,8 @@ class Tensor:
     ) -> Tensor:
         """The result of an op. Inside ``no_grad`` it is a plain leaf."""
         t = object.__new__(cls)
-        t.data = data
+        # numpy ufuncs and full reductions return numpy scalars; .data is always an array.
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
         t.grad = None
         t.name = None
         if _GradMode.enabled:
@@ -348,12 +354,15 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
         g = unbroadcast(g, shape)
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
-    if t.grad is None:
+    if t.grad is None and t._backward is None:
         # A leaf's gradient is the user's to keep and change; never hand out an array
         # the backward pass shares with another node.
-        t.grad = np.array(g) if t._backward is None else g
-    else:
-        t.grad = t.grad + g
+        t.grad = np.array(g)
+        return
+    if t.grad is not None:
+        g = t.grad + g
+    # numpy arithmetic on 0-d arrays returns scalars; .grad is always an array.
+    t.grad = g if type(g) is np.ndarray else np.asarray(g)
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
