@@ -116,21 +116,22 @@ def _report_module():
 def demo(args: argparse.Namespace) -> int:
     """``tensorgraph demo``: the lecture example, then (when viz.report exists) the rest.
 
-    The seam for the classifier demo: ``viz.report.run_demo(out, dataset)`` runs after
-    the lecture part and returns the exit code.
+    The seam for the classifier demo: ``viz.report.run_demo(out, dataset, quick=...,
+    lecture=False)`` runs after the lecture part (which has drawn the lecture already).
     """
     out = Path(args.out)
     code = lecture_demo(out)
     report = _report_module()
     if report is not None:
-        code = report.run_demo(out, getattr(args, "dataset", None)) or code
+        report.run_demo(out, args.dataset, quick=args.quick, lecture=False)
     return code
 
 
 def _show(a: np.ndarray) -> str:
+    # More digits than the picture: these are the numbers to check a hand computation with.
     if a.size == 1:
-        return fmt_number(a.reshape(-1)[0])
-    return np.array2string(a, precision=4, separator=", ", threshold=50, edgeitems=3)
+        return fmt_number(a.reshape(-1)[0], digits=10)
+    return np.array2string(a, precision=8, separator=", ", threshold=50, edgeitems=3)
 
 
 def draw_command(args: argparse.Namespace) -> int:
@@ -186,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="the lecture example, forward and backward")
     p_demo.add_argument("--out", default="out", help="output folder")
+    p_demo.add_argument(
+        "--dataset", default=None, help='classifier data: "digits" (default) or "fashion-mnist"'
+    )
+    p_demo.add_argument("--quick", action="store_true", help="a small, fast classifier run")
     p_draw = sub.add_parser(
         "draw",
         help="draw an expression's graph with its values and gradients",

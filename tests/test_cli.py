@@ -1,0 +1,196 @@
+"""The `tensorgraph` command: draw (a safe expression language) and demo, run in-process."""
+
+from __future__ import annotations
+
+import ast
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from viz import cli
+from viz.expr import ExpressionError, evaluate, parse, parse_value
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LECTURE = "2*(x*y + max(z, w))"
+
+
+def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def printed(out: str) -> dict[str, str]:
+    """`name = value` entries of the output as a dict (a value may span lines)."""
+    return dict(re.findall(r"^(\S+) = (.+?)\n(?=\S+ = |wrote |\(|\Z)", out, flags=re.M | re.S))
+
+
+def test_draw_the_lecture(capsys, tmp_path: Path) -> None:
+    target = tmp_path / "lecture.png"
+    code, out, err = run(capsys, "draw", LECTURE, "x=3", "y=-4", "z=2", "w=-1", "-o", str(target))
+    assert code == 0, err
+    values = printed(out)
+    x, y, z, w = (
+        torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (3.0, -4.0, 2.0, -1.0)
+    )
+    f = 2 * (x * y + torch.maximum(z, w))
+    f.backward()
+    assert float(values["f"]) == f.item()
+    for name, t in zip("xyzw", (x, y, z, w), strict=True):
+        assert float(values[f"df/d{name}"]) == t.grad.item()
+    png = target.read_bytes()
+    assert png[:8] == PNG_SIGNATURE and len(png) > 5000
+    assert f"wrote {target}" in out
+
+
+def test_draw_matrices_against_torch(capsys, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X, W, b = rng.normal(size=(2, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)
+    target = tmp_path / "m.svg"
+    code, out, err = run(
+        capsys,
+        "draw",
+        "sum(relu(X @ W + b)) / 2",
+        f"X={X.tolist()}",
+        f"W={W.T.tolist()}",
+        f"b={b.tolist()}",
+        "-o",
+        str(target),
+        "--rankdir",
+        "TB",
+    )
+    assert code == 0, err
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W.T, b))
+    tf = torch.relu(tx @ tw + tb).sum() / 2
+    tf.backward()
+    values = printed(out)
+    assert float(values["f"]) == pytest.approx(tf.item(), rel=1e-9)
+    grad_w = np.array(ast.literal_eval(values["df/dW"]))
+    np.testing.assert_allclose(grad_w, tw.grad.numpy(), rtol=1e-6, atol=1e-9)
+    assert target.read_text().lstrip().startswith("<?xml")
+
+
+def test_draw_without_output_only_prints(capsys) -> None:
+    code, out, _ = run(capsys, "draw", "x ** 2 + 2 ** x", "x=3")
+    assert code == 0
+    assert float(printed(out)["f"]) == 9 + 8
+    assert float(printed(out)["df/dx"]) == pytest.approx(6 + 8 * np.log(2), rel=1e-9)
+
+
+def test_non_scalar_output_is_seeded_with_ones(capsys) -> None:
+    code, out, _ = run(capsys, "draw", "x * x", "x=[1, 2, 3]")
+    assert code == 0 and "seeded with ones" in out
+    assert ast.literal_eval(printed(out)["df/dx"]) == [2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    ("expr", "named"),
+    [
+        ("__import__('os')", "__import__"),
+        ("__import__('os').system('true')", "attribute access"),
+        ("x.__class__", "attribute access"),
+        ("q * x", "unknown name 'q'"),
+        ("exp * x", "exp is a function"),
+        ("(lambda: 1)()", "lambda"),
+        ("sum([x for _ in [1]])", "comprehensions"),
+        ("x[0]", "subscripts"),
+        ("sum(x, axis=0)", "keyword arguments"),
+        ("x ** 100000", "exponent"),
+        ("2 ** 2 ** 100000", "exponent"),
+        ("x ** x", "exponent must be a number"),
+        ("x if x else x", "if-expressions"),
+        ("x < 1", "comparisons"),
+        ("x // 2", "operator"),
+        ("'os'", "only numbers"),
+        ("exp(x, x)", "exp() takes 1"),
+        ("open('/etc/passwd')", "unknown function 'open'"),
+        ("(" * 60 + "x" + ")" * 60 + " + " + "-" * 60 + "x", "nest"),
+        ("-" * 1900 + "x", "nest"),
+        ("x +", "not a valid expression"),
+        ("", "empty"),
+        ("x " * 1500, "longer than"),
+    ],
+)
+def test_draw_refuses(capsys, tmp_path: Path, expr: str, named: str) -> None:
+    target = tmp_path / "never.png"
+    code, out, err = run(capsys, "draw", "-o", str(target), "--", expr, "x=3")
+    assert code == 2
+    assert "refused" in err and named in err
+    assert not target.exists() and "f =" not in out
+
+
+@pytest.mark.parametrize(
+    ("binding", "named"),
+    [
+        ("x=abc", "not a number"),
+        ("x=[1, [2]]", "rectangular"),
+        ("x=__import__('os')", "not a number"),
+        ("x=1j", "not a number"),
+        ("x='s'", "not a number"),
+        ("x", "NAME=VALUE"),
+        ("1x=2", "not a valid name"),
+        ("for=2", "not a valid name"),
+        (f"x={[0.0] * 20_000}", "at most"),
+    ],
+)
+def test_bad_values_are_refused(capsys, binding: str, named: str) -> None:
+    code, _, err = run(capsys, "draw", "x * 2", binding)
+    assert code == 2 and named in err
+
+
+def test_duplicate_binding_and_shape_errors(capsys) -> None:
+    code, _, err = run(capsys, "draw", "x * 2", "x=1", "x=2")
+    assert code == 2 and "twice" in err
+    code, _, err = run(capsys, "draw", "a @ b", "a=[1, 2]", "b=[1, 2, 3]")
+    assert code == 2 and "matmul" in err and "(2,)" in err
+
+
+def test_expression_language_semantics() -> None:
+    # max/min with one argument reduce, with two they are elementwise (the max gate)
+    f, xs = evaluate("max(x) + min(x, 0.5) * 1", {"x": [1.0, -2.0, 3.0]})
+    f.backward(np.ones(3))
+    tx = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    tf = torch.amax(tx) + torch.minimum(tx, torch.tensor(0.5, dtype=torch.float64))
+    tf.backward(torch.ones(3, dtype=torch.float64))
+    assert f.data.tolist() == tf.tolist()
+    assert xs["x"].grad.tolist() == tx.grad.tolist()
+    with pytest.raises(ExpressionError, match="no variable"):
+        evaluate("1 + 2", {})
+    with pytest.raises(ExpressionError, match="division by zero"):
+        evaluate("x + 1 / 0", {"x": 1.0})
+    assert parse_value("[[1, 2], [3, 4]]").shape == (2, 2)
+    parse("sigmoid(tanh(sqrt(abs(log(exp(relu(mean(x))))))))", {"x"})
+
+
+def test_demo_writes_the_lecture_graphs(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(cli, "_report_module", lambda: None)  # the lecture part only
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "f = -20" in out
+    for stage in ("forward", "backward"):
+        svg = tmp_path / f"lecture_{stage}.svg"
+        png = tmp_path / f"lecture_{stage}.png"
+        assert f"wrote {svg}" in out and f"wrote {png}" in out
+        assert png.read_bytes()[:8] == PNG_SIGNATURE
+        texts = [t.text for t in ET.parse(svg).iter("{http://www.w3.org/2000/svg}text")]
+        assert ("grad -8" in texts) == (stage == "backward")
+        assert any("run backward" in t for t in texts) == (stage == "forward")
+
+
+def test_demo_hands_over_to_the_report(capsys, tmp_path: Path, monkeypatch) -> None:
+    calls = []
+
+    class FakeReport:
+        @staticmethod
+        def run_demo(out, dataset, quick=False, lecture=True):
+            calls.append((out, dataset, quick, lecture))
+            return out / "index.html"
+
+    monkeypatch.setattr(cli, "_report_module", lambda: FakeReport)
+    code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--quick", "--dataset", "digits")
+    assert code == 0 and "f = -20" in out
+    assert calls == [(tmp_path, "digits", True, False)]  # after the lecture, not redrawn
