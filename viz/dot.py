@@ -230,16 +230,32 @@ def tensor_label(data: dict[str, Any], show_grad: bool = True, max_entries: int 
     )
 
 
+def _short(val: Any) -> str:
+    """An attribute value in a few characters: 1, [0 2 1 ...], (1, 0), 0:2."""
+    if isinstance(val, bool | np.bool_):
+        return str(bool(val))
+    if isinstance(val, int | float | np.number):
+        return fmt_number(val)
+    if isinstance(val, np.ndarray):
+        return np.array2string(val, threshold=6, edgeitems=2).replace("\n", "")
+    if isinstance(val, tuple | list):
+        inner = ", ".join(_short(v) for v in val)
+        return f"({inner})" if isinstance(val, tuple) else f"[{inner}]"
+    if isinstance(val, slice):
+        parts = (val.start, val.stop, val.step)
+        return ":".join("" if p is None else _short(p) for p in parts).rstrip(":") or ":"
+    return repr(val)
+
+
 def _attr_text(attrs: dict[str, Any]) -> str:
-    parts = []
+    """The attributes worth printing on a gate, one per line (defaults left out)."""
+    lines = []
     for key, val in attrs.items():
-        if key == "keepdims" and not val:
-            continue  # the default; saying it is noise
-        if val is None:
-            continue
-        text = np.array2string(val, threshold=6) if isinstance(val, np.ndarray) else repr(val)
-        parts.append(f"{key}={text}")
-    return escape(", ".join(parts), limit=30)
+        if val is None or val is False or (isinstance(val, np.bool_) and not val):
+            continue  # keepdims=False, squared=False: the defaults are noise
+        text = key if val is True else f"{key}={_short(val)}"
+        lines.append(escape(text, limit=28))
+    return "<BR/>".join(lines[:4])
 
 
 def gate_label(data: dict[str, Any]) -> str:
