@@ -32,7 +32,11 @@ Axis = int | tuple[int, ...] | None
 
 @dataclass(frozen=True)
 class OpInfo:
-    """What the registry knows about an op (read by the docs and the visualizer)."""
+    """What the registry knows about an op (read by the docs and the visualizer).
+
+    >>> OPS["mul"].symbol, OPS["mul"].local
+    ('*', '∂/∂a = b,  ∂/∂b = a')
+    """
 
     name: str
     symbol: str
@@ -45,7 +49,14 @@ OPS: dict[str, OpInfo] = {}
 
 
 def op(name: str, symbol: str, local: str, pattern: str = "") -> Callable:
-    """Register an op function under ``name`` (decorator)."""
+    """Register an op function under ``name`` (decorator).
+
+    >>> @op("twice", "2×", "∂/∂x = 2")
+    ... def twice(x):
+    ...     return mul(x, 2)
+    >>> OPS.pop("twice").symbol
+    '2×'
+    """
 
     def register(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
         OPS[name] = OpInfo(name, symbol, local, pattern, function)
@@ -660,7 +671,8 @@ _attach()
 def derivative_table() -> str:
     """The derivative table (op, gate symbol, local gradient, pattern) as Markdown.
 
-    ``docs/derivatives.md`` holds this text; a test checks that it is up to date.
+    ``docs/derivatives.md`` holds this text under a header (:func:`derivative_doc`); a
+    test checks that it is up to date.
 
     >>> "| mul | `*` |" in derivative_table()
     True
@@ -674,11 +686,50 @@ def derivative_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def derivative_doc() -> str:
+    """The whole text of ``docs/derivatives.md``: a fixed header, then the table.
+
+    After adding an op, regenerate the file (``tests/test_docs.py`` checks it)::
+
+        python -c "import tensorgraph as tg; tg.ops.write_derivative_doc()"
+
+    >>> derivative_doc().startswith("# Derivative table")
+    True
+    """
+    header = (
+        "# Derivative table\n\n"
+        "Generated from the op registry `tg.OPS` by `tensorgraph.ops.derivative_doc()`; "
+        "a test keeps this file equal to it. `G` is the upstream gradient; every rule is "
+        "applied as upstream x local = downstream, then summed back over broadcast "
+        "dimensions.\n\n"
+    )
+    return header + derivative_table()
+
+
+def write_derivative_doc(path: str | None = None) -> str:
+    """Write :func:`derivative_doc` to ``docs/derivatives.md`` (or ``path``); return the path.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_derivative_doc(str(pathlib.Path(d) / "derivatives.md"))
+    ...     pathlib.Path(p).read_text(encoding="utf-8") == derivative_doc()
+    True
+    """
+    from pathlib import Path
+
+    target = (
+        Path(path) if path else Path(__file__).resolve().parent.parent / "docs" / "derivatives.md"
+    )
+    target.write_text(derivative_doc(), encoding="utf-8", newline="\n")
+    return str(target)
+
+
 __all__ = [
     "OPS",
     "OpInfo",
     "abs",
     "add",
+    "derivative_doc",
     "derivative_table",
     "div",
     "exp",
@@ -703,4 +754,5 @@ __all__ = [
     "swapaxes",
     "tanh",
     "transpose",
+    "write_derivative_doc",
 ]

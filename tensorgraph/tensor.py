@@ -290,7 +290,7 @@ class Tensor:
             extras.append(f"dtype={self.data.dtype}")
         if self.name is not None:
             extras.append(f"name={self.name!r}")
-        if self.op is not None:
+        if self.op is not None and self.requires_grad:  # as torch shows grad_fn
             extras.append(f"op={self.op!r}")
         if self.requires_grad:
             extras.append("requires_grad=True")
