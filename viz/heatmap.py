@@ -124,10 +124,13 @@ def heatmap_png(
     a = _shrink(a, max_side)
     rows, cols = a.shape
     if cell is None:
-        # Blocks up to 16 px, the image at most max_side px wide; a wide, short matrix
-        # gets taller blocks so it is never a one-pixel sliver.
-        cw = int(np.clip(max_side // cols, 1, 16))
-        ch = int(np.clip(48 // rows, cw, 16)) if rows < 48 else min(cw, max(1, max_side // rows))
+        # Square blocks up to 16 px with neither side over max_side px; then a thin
+        # strip (a wide, short matrix) gets longer blocks across, so it is >= 48 px.
+        cw = ch = int(np.clip(min(max_side // cols, max_side // rows), 1, 16))
+        if rows * ch < 48:
+            ch = int(np.clip(48 // rows, ch, 16))
+        if cols * cw < 48:
+            cw = int(np.clip(48 // cols, cw, 16))
     else:
         cw = ch = cell
     rgb = colorize(a, diverging)
