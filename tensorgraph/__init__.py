@@ -9,7 +9,10 @@
 (-20.0, [-8.0, 6.0, 2.0, 0.0])
 """
 
-from . import data
+from . import data, optim, tune
+from .gradcheck import GradcheckKinkWarning, GradcheckResult, gradcheck, numerical_grad
+from .linear import LinearClassifier, LinearSVM, SoftmaxClassifier
+from .losses import l1, l2, softmax_loss, svm_loss
 from .ops import (
     OPS,
     abs,
@@ -51,6 +54,19 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "GradcheckKinkWarning",
+    "GradcheckResult",
+    "LinearClassifier",
+    "LinearSVM",
+    "SoftmaxClassifier",
+    "gradcheck",
+    "l1",
+    "l2",
+    "numerical_grad",
+    "optim",
+    "softmax_loss",
+    "svm_loss",
+    "tune",
     "OPS",
     "Tensor",
     "abs",

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import tensorgraph as tg
 
@@ -373,6 +374,35 @@ CASES += [
     # 2 ** x is built from exp and mul; torch computes pow(2, x).
     case("exp", "2**x", lambda x: 2**x, lambda x: 2**x, (3,)),
     case("exp", "0.5**x", lambda x: 0.5**x, lambda x: 0.5**x, (3,)),
+]
+
+# The loss gates of tensorgraph/losses.py (validation, float32 and more: test_losses.py).
+# PyTorch's multi_margin_loss also averages over the K classes, hence the * K.
+Y5 = np.array([2, 0, 2, 1, 3])
+
+
+def _multi_margin(p: int, delta: float = 1.0) -> Callable:
+    return lambda s: F.multi_margin_loss(s, torch.from_numpy(Y5), p=p, margin=delta) * s.shape[1]
+
+
+CASES += [
+    case("svm_loss", "hinge", lambda s: tg.svm_loss(s, Y5), _multi_margin(1), (5, 4)),
+    case(
+        "svm_loss",
+        "squared-delta",
+        lambda s: tg.svm_loss(s, Y5, delta=0.5, squared=True),
+        _multi_margin(2, 0.5),
+        (5, 4),
+    ),
+    case(
+        "softmax_loss",
+        "cross-entropy",
+        lambda s: tg.softmax_loss(s, Y5),
+        lambda s: F.cross_entropy(s, torch.from_numpy(Y5)),
+        spread(5, 4),
+    ),
+    case("l1", "sum-abs", tg.l1, lambda w: w.abs().sum(), (3, 4)),
+    case("l2", "sum-squares", tg.l2, lambda w: (w * w).sum(), (3, 4)),
 ]
 
 
