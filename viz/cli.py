@@ -127,11 +127,13 @@ def demo(args: argparse.Namespace) -> int:
     return code
 
 
-def _show(a: np.ndarray) -> str:
-    # More digits than the picture: these are the numbers to check a hand computation with.
+def _show(label: str, a: np.ndarray) -> str:
+    """``label = value``, with more digits than the picture: the numbers to check by hand."""
     if a.size == 1:
-        return fmt_number(a.reshape(-1)[0], digits=10)
-    return np.array2string(a, precision=8, separator=", ", threshold=50, edgeitems=3)
+        return f"{label} = {fmt_number(a.reshape(-1)[0], digits=10)}"
+    prefix = f"{label} = "
+    body = np.array2string(a, precision=8, separator=", ", threshold=50, edgeitems=3, prefix=prefix)
+    return prefix + body
 
 
 def draw_command(args: argparse.Namespace) -> int:
@@ -152,12 +154,12 @@ def draw_command(args: argparse.Namespace) -> int:
         print(f"note: f has shape {f.shape}; backward is seeded with ones (the gradient of sum(f))")
         f.backward(np.ones_like(f.data))
     name = f.name or "f"
-    print(f"{name} = {_show(f.data)}")
+    print(_show(name, f.data))
     for var_name, var in variables.items():
         if var.grad is None:
             print(f"d{name}/d{var_name}: not used by the expression")
         else:
-            print(f"d{name}/d{var_name} = {_show(var.grad)}")
+            print(_show(f"d{name}/d{var_name}", var.grad))
     if args.output is None:
         print("(add -o graph.png or -o graph.svg to draw the graph)")
         return 0
