@@ -67,6 +67,8 @@ class Frame:
     active: tuple[str, ...]
     edges: tuple[tuple[str, str, int], ...]
     nodes: dict[str, NodeState] = field(repr=False)
+    # The number a highlighted edge carries (backward: the gradient it sends), if scalar.
+    edge_labels: dict[tuple[str, str, int], str] = field(default_factory=dict, repr=False)
 
 
 # --------------------------------------------------------------------------- numbers, names
@@ -348,7 +350,7 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
     notes: dict[str, str] = {}
     frames: list[Frame] = []
 
-    def snap(phase: str, caption: str, active: list[str], edges: list) -> None:
+    def snap(phase: str, caption: str, active: list[str], edges: list, labels=None) -> None:
         states = {}
         for n in nodes:
             tid = ids[id(n)]
@@ -358,7 +360,9 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
         for n in gates:
             gid = _gate(ids[id(n)])
             states[gid] = NodeState("op", status[gid], note=notes.get(gid, ""))
-        frames.append(Frame(len(frames), phase, caption, tuple(active), tuple(edges), states))
+        frames.append(
+            Frame(len(frames), phase, caption, tuple(active), tuple(edges), states, labels or {})
+        )
 
     # ---- forward: the leaves, then each gate in drawing order
     leaves = [n for n in nodes if n.op is None]
@@ -420,12 +424,14 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
         upstream = grads[id(node)]
         before = {id(i): grads[id(i)] for i in node.inputs if id(i) in grads}
         notes.clear()
-        edges = []
+        edges, labels = [], {}
         for k, (inp, g) in enumerate(zip(node.inputs, sent, strict=True)):
             if not inp.requires_grad:
                 continue
             iid = ids[id(inp)]
             edges.append((iid, gid, k))
+            if g.size == 1:
+                labels[(iid, gid, k)] = fmt(g)
             had = id(inp) in grads
             old = grads.get(id(inp))
             grads[id(inp)] = old + g if had else g
@@ -437,7 +443,7 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
         touched = list(dict.fromkeys(e[0] for e in edges))
         status[gid] = "active"
         status.update(dict.fromkeys(touched, "active"))
-        snap("backward", caption, [gid, *touched], edges)
+        snap("backward", caption, [gid, *touched], edges, labels)
         status[gid] = "done"
         status.update(dict.fromkeys(touched, "done"))
 
