@@ -306,3 +306,28 @@ def test_thousand_node_graph_renders_svg() -> None:
     assert viz.to_networkx(y).number_of_nodes() > 950
     svg = viz.draw(y).pipe("svg")
     assert svg_node_count(svg) == viz.to_networkx(y).number_of_nodes()
+
+
+def test_each_role_has_its_own_colour() -> None:
+    f, _ = lecture()
+    g = viz.to_networkx(f)
+    src = to_dot(g, legend=False)
+    fills = {}
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "tensor":
+            line = next(li for li in src.splitlines() if li.strip().startswith(f"{node} ["))
+            fills.setdefault(data["role"], set()).add(re.search(r'BGCOLOR="([^"]+)"', line)[1])
+    assert set(fills) == {"input", "constant", "computed", "output"}
+    assert all(len(colours) == 1 for colours in fills.values())  # one colour per role
+    assert len({c for colours in fills.values() for c in colours}) == 4  # all different
+
+
+def test_empty_and_odd_tensors_still_draw(backend: str) -> None:
+    e = tg.tensor(np.zeros((0, 3)), requires_grad=True, name="empty")
+    h = tg.tensor(np.arange(8.0).reshape(2, 2, 2).astype(np.float16), requires_grad=True)
+    n = tg.tensor([np.nan, 1.0, np.inf], requires_grad=True, name="n")
+    f = (e * 2).sum() + (h * h).sum() + n.sum()
+    f.backward()
+    texts = svg_texts(viz.draw(f, backend=backend).pipe("svg"))
+    assert "(no entries)" in texts and "float16" in " ".join(texts)
+    assert {"nan", "inf", "49"} <= set(texts)

@@ -178,6 +178,8 @@ def _summary(a: np.ndarray, color: str) -> str:
 
 
 def _array_block(a: np.ndarray, color: str, max_entries: int, big: bool = False) -> str:
+    if a.size == 0:
+        return _font("(no entries)", MUTED, 10)  # an empty table is not valid DOT
     if a.ndim == 0 or a.size == 1:
         return _font(fmt_number(a.reshape(-1)[0]), color, 14 if big else None)
     if a.size <= max_entries:
