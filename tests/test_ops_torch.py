@@ -320,6 +320,9 @@ CASES += [
     both("index", "array-2d", lambda x: x[np.array([[0, 1], [1, 1]])], (3, 2)),
     both("index", "bool-mask", lambda x: x[MASK], (4, 5)),
     both("index", "bool-rows", lambda x: x[np.array([True, False, True])], (3, 4)),
+    both("index", "mask-from-comparison", lambda x: x[x > 0], (4, 5)),
+    # numpy allows a negative step, torch does not: torch.flip is the same selection.
+    case("index", "negative-step", lambda x: x[::-1, 1], lambda x: x.flip(0)[:, 1], (3, 4)),
     case(
         "index",
         "tensor-index",
