@@ -331,3 +331,31 @@ def test_empty_and_odd_tensors_still_draw(backend: str) -> None:
     texts = svg_texts(viz.draw(f, backend=backend).pipe("svg"))
     assert "(no entries)" in texts and "float16" in " ".join(texts)
     assert {"nan", "inf", "49"} <= set(texts)
+
+
+def test_overlays_restyle_without_changing_the_graph(backend: str) -> None:
+    # The step-by-step player restyles nodes and edges through an `overlay` dict.
+    f, _ = lecture()
+    g = viz.to_networkx(f)
+    out, x = g.graph["output"], _named(g, "x")
+    g.nodes[out]["value"] = None  # not computed yet
+    g.nodes[x]["overlay"] = {"border": "#7c3aed", "width": 3, "note": "<b>x</b> & more"}
+    g.nodes[x]["grad"] = np.asarray(-8.0)
+    g.nodes[x]["overlay"].update(grad_label="grad so far", grad_color="#d97706")
+    gate = next(iter(g.successors(x)))
+    g.nodes[gate]["overlay"] = {"fill": "#ede9fe", "note": "2 × 1 = 2"}
+    edge = next(iter(g.out_edges(x, keys=True)))
+    g.edges[edge]["overlay"] = {"color": "#dc2626", "penwidth": 2.5, "label": "-8 <"}
+    g.graph["caption"] = ["Backward, * gate: <swaps>"]
+    src = to_dot(g)
+    svg = viz.Drawing(src, backend=backend).pipe("svg")
+    texts = svg_texts(svg)
+    assert "?" in texts and "<b>x</b> & more" in texts and "2 × 1 = 2" in texts
+    assert "grad so far -8" in texts and "-8 <" in texts
+    assert "Backward, * gate: <swaps>" in texts
+    assert svg_node_count(svg) == g.number_of_nodes()
+    assert 'BORDER="3"' in src and 'COLOR="#7c3aed"' in src and 'penwidth="2.5"' in src
+
+
+def _named(g, name: str) -> str:
+    return next(n for n, d in g.nodes(data=True) if d.get("name") == name)

@@ -44,6 +44,7 @@ GATE_COLORS = ("#fef3c7", "#d97706")
 VALUE_COLOR = "#111827"
 GRAD_COLOR = "#dc2626"  # cs231n draws gradients in red
 MUTED = "#6b7280"
+NOTE_COLOR = "#374151"
 EDGE_COLOR = "#4b5563"
 
 # Ops whose inputs may not be swapped: their edges say which input is which.
@@ -187,15 +188,28 @@ def _array_block(a: np.ndarray, color: str, max_entries: int, big: bool = False)
     return _summary(a, color)
 
 
+def _color(value: Any) -> str:
+    """A colour from an overlay, safe inside a quoted attribute."""
+    return html.escape(str(value), quote=True)
+
+
 def tensor_label(data: dict[str, Any], show_grad: bool = True, max_entries: int = 16) -> str:
     """The HTML-like label of one tensor node (its networkx attributes in ``data``).
+
+    An optional ``overlay`` dict changes how the node looks without changing the graph
+    (the step-by-step player uses it): ``fill``, ``border``, ``width`` (border width),
+    ``grad_none`` (text while there is no gradient), ``grad_label`` and ``grad_color``
+    (how the gradient is labelled), ``note`` (an extra line). A ``value`` of None is
+    drawn as "?" (not computed yet).
 
     >>> import tensorgraph as tg
     >>> g = to_networkx(tg.tensor(3.0, requires_grad=True, name="x"))
     >>> "grad" in tensor_label(g.nodes["t0"])
     True
     """
+    ov = data.get("overlay") or {}
     fill, border = ROLE_COLORS[data["role"]]
+    fill, border = ov.get("fill", fill), ov.get("border", border)
     rows = []
     header = []
     if data.get("name"):
@@ -208,27 +222,35 @@ def tensor_label(data: dict[str, Any], show_grad: bool = True, max_entries: int 
     if header:
         rows.append("  ".join(header))
     value = data["value"]
-    rows.append(_array_block(np.asarray(value), VALUE_COLOR, max_entries, big=True))
+    if value is None:
+        rows.append(_font("?", MUTED, 14))
+    else:
+        rows.append(_array_block(np.asarray(value), VALUE_COLOR, max_entries, big=True))
     grad_row = None
     if show_grad and data.get("requires_grad", True):
         grad = data["grad"]
+        word = escape(ov.get("grad_label", "grad"))
+        color = _color(ov.get("grad_color", GRAD_COLOR))
         if grad is None:
-            grad_row = _font("grad: —  (run backward)", MUTED, 10)
+            grad_row = _font(escape(ov.get("grad_none", "grad: —  (run backward)")), MUTED, 10)
         elif np.asarray(grad).size == 1:
-            grad_row = _font(f"grad {fmt_number(np.asarray(grad).reshape(-1)[0])}", GRAD_COLOR)
+            grad_row = _font(f"{word} {fmt_number(np.asarray(grad).reshape(-1)[0])}", color)
         else:
             grad_row = (
                 '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
-                f"<TR><TD>{_font('grad', GRAD_COLOR, 10)}</TD></TR>"
-                f"<TR><TD>{_array_block(np.asarray(grad), GRAD_COLOR, max_entries)}</TD></TR>"
+                f"<TR><TD>{_font(word, color, 10)}</TD></TR>"
+                f"<TR><TD>{_array_block(np.asarray(grad), color, max_entries)}</TD></TR>"
                 "</TABLE>"
             )
     cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
     if grad_row is not None:
         cells += f"<HR/><TR><TD>{grad_row}</TD></TR>"
+    if ov.get("note"):
+        cells += f"<TR><TD>{_font(escape(ov['note'], limit=80), NOTE_COLOR, 10)}</TD></TR>"
+    width = int(ov.get("width", 1))
     return (
-        f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" STYLE="rounded" '
-        f'BGCOLOR="{fill}" COLOR="{border}">{cells}</TABLE>'
+        f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
+        f'STYLE="rounded" BGCOLOR="{_color(fill)}" COLOR="{_color(border)}">{cells}</TABLE>'
     )
 
 
@@ -270,11 +292,21 @@ def gate_label(data: dict[str, Any]) -> str:
     extra = _attr_text(data.get("attrs") or {})
     if extra:
         label += "<BR/>" + _font(extra, MUTED, 9)
+    note = (data.get("overlay") or {}).get("note")
+    if note:
+        label += "<BR/>" + _font(escape(note, limit=80), NOTE_COLOR, 10)
     return label
 
 
-def _legend(roles: set[str], show_grad: bool, title: str | None, out_name: str) -> str:
-    """The graph's caption: the title, then one swatch per colour in use."""
+def _legend(
+    roles: set[str],
+    show_grad: bool,
+    title: str | None,
+    out_name: str,
+    legend: bool = True,
+    caption: list[str] = (),
+) -> str:
+    """The graph's label: the title, caption lines, then one swatch per colour in use."""
     swatches = []
     for role in ("input", "constant", "computed", "output"):
         if role in roles:
@@ -298,7 +330,9 @@ def _legend(roles: set[str], show_grad: bool, title: str | None, out_name: str) 
         + "</TR></TABLE>"
     )
     rows = f"<TR><TD><B>{escape(title, limit=120)}</B></TD></TR>" if title else ""
-    rows += f"<TR><TD>{key}</TD></TR>"
+    rows += "".join(f"<TR><TD>{_font(escape(c, limit=120), NOTE_COLOR)}</TD></TR>" for c in caption)
+    if legend:
+        rows += f"<TR><TD>{key}</TD></TR>"
     return f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>'
 
 
@@ -405,34 +439,48 @@ def to_dot(
             label = tensor_label(data, show_grad, max_entries)
             lines.append(f"  {node} " + _attrs(shape="plain", label=label))
         else:
+            ov = data.get("overlay") or {}
             fill, border = GATE_COLORS
             # Circles for the short symbols (+ * max @), as in the lecture's circuits;
             # an ellipse keeps "reshape" or "sum / axis=1" from making a huge circle.
-            short = len(data["symbol"]) <= 3 and not _attr_text(data.get("attrs") or {})
+            short = (
+                len(data["symbol"]) <= 3
+                and not _attr_text(data.get("attrs") or {})
+                and not ov.get("note")
+            )
             lines.append(
                 f"  {node} "
                 + _attrs(
                     shape="circle" if short else "ellipse",
                     style="filled",
-                    fillcolor=fill,
-                    color=border,
+                    fillcolor=ov.get("fill", fill),
+                    color=ov.get("border", border),
+                    penwidth=ov.get("width", 1),
                     fontsize="14" if len(data["symbol"]) <= 2 else "12",
                     margin="0.04",
                     label=gate_label(data),
                 )
             )
     for u, v, data in g.edges(data=True):
+        attrs = {}
         if "index" in data and g.nodes[v]["op"] not in _COMMUTATIVE and g.in_degree(v) > 1:
             # a - b, A @ B: the order matters, so the edge says which operand it is.
             operand = "abcdefgh"[data["index"]] if data["index"] < 8 else str(data["index"])
-            lines.append(f"  {u} -> {v} " + _attrs(label=operand, fontcolor=MUTED))
-        else:
-            lines.append(f"  {u} -> {v}")
-    if legend or title:
+            attrs = {"label": operand, "fontcolor": MUTED}
+        ov = data.get("overlay") or {}
+        if ov:
+            color = ov.get("color", EDGE_COLOR)
+            attrs.update(color=color, fontcolor=color, penwidth=ov.get("penwidth", 1))
+            if ov.get("label"):
+                # drawn as an HTML label so the text is escaped like every other
+                attrs["label"] = _font(escape(ov["label"], limit=60), _color(color))
+        lines.append(f"  {u} -> {v} " + _attrs(**attrs) if attrs else f"  {u} -> {v}")
+    caption_lines = g.graph.get("caption") or []
+    if isinstance(caption_lines, str):
+        caption_lines = [caption_lines]
+    if legend or title or caption_lines:
         out_name = g.nodes[g.graph["output"]].get("name") or "output"
-        caption = (
-            _legend(roles, show_grad, title, out_name) if legend else f"<B>{escape(title)}</B>"
-        )
+        caption = _legend(roles, show_grad, title, out_name, legend, caption_lines)
         lines.append("  graph " + _attrs(labelloc="t", labeljust="c", label=caption))
     lines.append("}")
     return "\n".join(lines) + "\n"
