@@ -277,13 +277,15 @@ def svm_vs_softmax(
         (hinge, f"SVM: max(0, f_j − f_y + {delta:g})\nL_i = {svm:.2f}", "hinge term", "{:.2f}"),
         (p, f"softmax: p = e^f / Σe^f\nL_i = −log p_y = {softmax:.2f}", "probability", "{:.3f}"),
     )
+    tilt = k > 4 and max(len(n) for n in names) > 3  # long names side by side collide
     for ax, (vals, ttl, ylabel, fmt) in zip(axes, panels, strict=True):
         bars = ax.bar(range(k), vals, color=colours)
-        ax.bar_label(bars, [fmt.format(v) for v in vals], fontsize=8, padding=2)
+        # Many bars: label only those that are not ~0, so the numbers do not collide.
+        small = 0.01 * float(np.abs(vals).max() or 1.0)
+        labels = [fmt.format(v) if k <= 5 or abs(v) > small else "" for v in vals]
+        ax.bar_label(bars, labels, fontsize=8 if k <= 5 else 7, padding=2)
         ax.axhline(0, color="k", lw=0.6)
-        ax.set_xticks(
-            range(k), names, rotation=30 if k > 4 else 0, ha="right" if k > 4 else "center"
-        )
+        ax.set_xticks(range(k), names, rotation=30 if tilt else 0, ha="right" if tilt else "center")
         ax.set(title=ttl, ylabel=ylabel)
         lo, hi = float(min(vals.min(), 0)), float(max(vals.max(), 0))
         ax.set_ylim(lo - 0.15 * (hi - lo or 1), hi + 0.2 * (hi - lo or 1))

@@ -1,0 +1,130 @@
+"""viz.report.run_demo: the main job writes a self-contained report and a results table."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import STRICT
+
+import tensorgraph as tg
+from viz import report
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+        self.svgs = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+        if tag in ("a", "link", "script"):
+            self.sources += [v for k, v in attrs if k in ("href", "src") and v]
+        if tag == "svg":
+            self.svgs += 1
+
+
+def _check_report(index: Path, text: str) -> dict[str, tuple[float, float]]:
+    out = index.parent
+    links = _Links()
+    links.feed(index.read_text(encoding="utf-8"))
+    # Self-contained: every picture is a relative link to a file next to index.html.
+    assert links.sources, "no pictures linked"
+    for src in links.sources:
+        assert "/" not in src and ":" not in src, src
+        assert (out / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", src
+    expected = {
+        "test_image.png",
+        "svm_vs_softmax.png",
+        "loss_LinearSVM.png",
+        "loss_SoftmaxClassifier.png",
+        "templates_LinearSVM.png",
+        "templates_SoftmaxClassifier.png",
+        "regions_LinearSVM.png",
+        "regions_SoftmaxClassifier.png",
+    }
+    assert expected <= set(links.sources)
+    assert links.svgs >= 2  # the lecture graph and the SVM step, inline
+    assert (out / "svm_step.svg").exists()
+    page = index.read_text(encoding="utf-8")
+    assert "<?xml" not in page and "<!DOCTYPE svg" not in page
+    # The printed table: one row per model with validation and test accuracy and times.
+    results = {}
+    for name in ("LinearSVM", "SoftmaxClassifier"):
+        row = re.search(
+            rf"^{name}\s+(\S+)\s+(\S+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", text, re.M
+        )
+        assert row, f"no table row for {name} in:\n{text}"
+        val, test = float(row.group(3)), float(row.group(4))
+        assert f"<td>{row.group(4)}</td>" in page  # the same numbers in the HTML table
+        results[name] = (val, test)
+    return results
+
+
+@pytest.fixture(scope="module")
+def digits_demo(tmp_path_factory):
+    """One quick digits run, shared by the tests that read what it wrote."""
+    out = tmp_path_factory.mktemp("demo")
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        index = report.run_demo(out, dataset="digits", quick=True)
+    return index, buffer.getvalue()
+
+
+def test_run_demo_quick_digits(digits_demo):
+    index, text = digits_demo
+    assert index.name == "index.html"
+    results = _check_report(index, text)
+    # A sanity bar for a 15-epoch run; the 0.95 quality bar is tested with the classifiers.
+    for val, test in results.values():
+        assert val > 0.9 and test > 0.9
+    assert "train 1077, validation 360, test 360" in text
+    # The drawn training step shows the SVM loss gate and the L2 penalty.
+    step = (index.parent / "svm_step.svg").read_text()
+    assert "svm loss" in step and "L2" in step
+
+
+def test_run_demo_lecture_graph_values(digits_demo):
+    index, _ = digits_demo
+    svg = html.unescape((index.parent / "lecture_graph.svg").read_text())
+    # Values f = -20, p = -12, v = -10; gradients -8 (x) and 6 (y).
+    for number in ("-20", "-12", "-10"):
+        assert f">{number}<" in svg, number
+    for grad in ("-8", "6"):
+        assert f">grad {grad}<" in svg, grad
+    page = html.unescape(index.read_text())
+    assert svg[svg.find("<svg") : svg.find("<svg") + 300] in page
+
+
+def test_lecture_graph_reuses_the_cli_drawing(tmp_path):
+    # `tensorgraph demo` has drawn lecture_backward.svg already: reuse it, draw nothing.
+    drawn = tmp_path / "lecture_backward.svg"
+    drawn.write_text('<svg id="drawn-by-cli"></svg>')
+    assert report.lecture_graph_svg(tmp_path, draw=False) == drawn
+    assert not (tmp_path / "lecture_graph.svg").exists()
+    assert report.lecture_graph_svg(tmp_path, draw=True).name == "lecture_graph.svg"
+    drawn.unlink()
+    assert report.lecture_graph_svg(tmp_path, draw=False).name == "lecture_graph.svg"
+
+
+def test_run_demo_unknown_dataset(tmp_path):
+    with pytest.raises(ValueError, match="unknown dataset 'cifar'.*digits"):
+        report.run_demo(tmp_path, dataset="cifar")
+
+
+def test_run_demo_quick_fashion_mnist(tmp_path, capsys):
+    if not STRICT and not (tg.data.FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("dataset-fashion-mnist is not installed")
+    index = report.run_demo(tmp_path, dataset="fashion-mnist", quick=True)
+    text = capsys.readouterr().out
+    assert "validation 10000, test 10000; 784 features" in text
+    results = _check_report(index, text)
+    for _, test in results.values():
+        assert test > 0.6  # 5k images, 2 epochs: far above chance (0.1)
