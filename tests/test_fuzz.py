@@ -1,0 +1,519 @@
+"""Property-based fuzzing: random expression graphs, built twice, compared with PyTorch.
+
+Hypothesis draws a small program step by step: leaves of random broadcastable shapes,
+then ops applied to earlier results (so subexpressions are shared), constants on either
+side, reductions over random axes, reshapes, transposes and indexing. Every step is run
+in tensorgraph and in PyTorch at once and the values must agree; at the end both graphs
+are backpropagated and the gradient of every tensor (leaves and intermediates) must
+agree too (float64, rtol 1e-9).
+
+Kinks and ties are made harmless by construction. Leaves sit away from 0 (|x| >= 0.2),
+log, sqrt and fractional powers only see inputs >= 0.1, and a divisor is >= 0.1 in size.
+Where a kink or tie can still arise (relu, abs, maximum, minimum, max, min), each gap
+must be either exactly 0 in *both* frameworks (an exact tie, e.g. maximum(x, x), which
+both resolve by the same documented rule: half to each side, evenly among tied maxima,
+0 at the kink) or clearly away from 0; otherwise the step is redrawn on fresh inputs.
+
+Profiles: "ci" (300 examples plus a few per op, derandomized) by default;
+TENSORGRAPH_FUZZ=long runs 5000 with a random seed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tensorgraph as tg
+
+torch = pytest.importorskip("torch")
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, derandomize=True, suppress_health_check=_HEALTH
+)
+settings.register_profile(
+    "long", max_examples=5000, deadline=None, derandomize=False, suppress_health_check=_HEALTH
+)
+PROFILE = settings.get_profile("long" if os.environ.get("TENSORGRAPH_FUZZ") == "long" else "ci")
+
+RTOL = 1e-9
+MARGIN = 1e-6  # a gap smaller than this (but not exactly 0) is a near-tie: redraw
+LIMIT = 1e6  # values larger than this are dropped, so nothing overflows downstream
+
+# Ops of tg.OPS the fuzzer leaves to their own tests, with the reason.
+NOT_FUZZED: dict[str, str] = {}
+
+
+@dataclass
+class Pair:
+    """One value in both frameworks: a tensorgraph tensor and its PyTorch twin."""
+
+    t: tg.Tensor
+    u: Any  # torch.Tensor
+
+
+@dataclass
+class Program:
+    data: Any  # hypothesis' interactive draw
+    pool: list[Pair] = field(default_factory=list)  # results later steps may reuse
+    made: list[Pair] = field(default_factory=list)  # every tensor, to compare gradients
+    ops: list[str] = field(default_factory=list)
+
+    def draw(self, strategy: st.SearchStrategy, label: str | None = None) -> Any:
+        return self.data.draw(strategy, label=label)
+
+    def choice(self, options: list) -> Any:
+        return options[self.draw(st.integers(0, len(options) - 1))]
+
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.draw(st.integers(0, 2**32 - 1)))
+
+
+# ----- leaves, constants and shapes -----
+
+
+def away_from_zero(p: Program, shape: tuple[int, ...], positive: bool = False) -> np.ndarray:
+    """Distinct random values with 0.2 <= |x| <= 2 (positive if asked)."""
+    rng = p.rng()
+    mag = np.asarray(rng.uniform(0.2, 2.0, size=shape))
+    if positive:
+        return mag
+    return np.asarray(mag * rng.choice([-1.0, 1.0], size=shape))
+
+
+def new_leaf(p: Program, shape: tuple[int, ...], positive: bool = False) -> Pair:
+    """A fresh input: usually requires a gradient, sometimes is a plain constant tensor."""
+    values = away_from_zero(p, shape, positive)
+    grad = p.draw(st.integers(0, 4)) > 0
+    pair = Pair(
+        tg.tensor(values, requires_grad=grad),
+        torch.tensor(values, dtype=torch.float64, requires_grad=grad),
+    )
+    p.made.append(pair)
+    p.pool.append(pair)
+    return pair
+
+
+def base_shape(p: Program) -> tuple[int, ...]:
+    return tuple(p.draw(st.lists(st.integers(1, 4), min_size=0, max_size=3), label="shape"))
+
+
+def broadcastable_to(p: Program, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape that broadcasts with ``shape``: leading dims dropped or added, some set to 1."""
+    drop = p.draw(st.integers(0, len(shape)))
+    out = [1 if p.draw(st.booleans()) else n for n in shape[drop:]]
+    if drop == 0 and len(shape) < 3 and p.draw(st.integers(0, 5)) == 0:
+        out.insert(0, p.draw(st.integers(1, 3)))
+    return tuple(out)
+
+
+def broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def pick(p: Program, ok: Callable[[Pair], bool] = lambda _: True) -> Pair | None:
+    """An earlier result satisfying ``ok`` (this is what shares subexpressions)."""
+    candidates = [q for q in p.pool if ok(q)]
+    return p.choice(candidates) if candidates else None
+
+
+def values(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+    return pair.t.data, pair.u.detach().numpy()
+
+
+def clear(gap_t: np.ndarray, gap_u: np.ndarray) -> bool:
+    """Each gap is an exact 0 in both frameworks, or well away from 0 in both."""
+    exact = (gap_t == 0) & (gap_u == 0)
+    far = (np.abs(gap_t) > MARGIN) & (np.abs(gap_u) > MARGIN)
+    return bool(np.all(exact | far))
+
+
+# ----- the second operand of a binary op -----
+
+
+def operand(p: Program, like: Pair, ok: Callable[[np.ndarray], bool]) -> tuple[Any, Any]:
+    """Another operand for ``like``: an earlier result, a new leaf, a number or an array.
+
+    ``ok`` checks the tensorgraph values the operand may take (a divisor away from 0).
+    Returns the (tensorgraph, torch) pair of objects to pass to each framework.
+    """
+    kind = p.draw(st.sampled_from(["pool", "leaf", "number", "array"]), label="operand")
+    if kind == "pool":
+        q = pick(p, lambda q: broadcasts(q.t.shape, like.t.shape) and ok(q.t.data))
+        if q is not None:
+            return q.t, q.u
+        kind = "leaf"
+    if kind == "leaf":
+        q = new_leaf(p, broadcastable_to(p, like.t.shape))
+        return q.t, q.u
+    if kind == "number":
+        c = float(p.choice([-1.5, -0.5, 0.25, 2.0, 3.0]))
+        return c, c
+    arr = away_from_zero(p, broadcastable_to(p, like.t.shape))
+    return arr, torch.from_numpy(arr)
+
+
+# ----- one builder per op: returns the new pair, or None to redraw the step -----
+
+Builder = Callable[[Program], Pair | None]
+BUILDERS: dict[str, Builder] = {}
+
+
+def builds(*names: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
+        for name in names:
+            BUILDERS[name] = fn
+        return fn
+
+    return register
+
+
+def binary(name: str) -> Builder:
+    ops: dict[str, tuple[Callable, Callable, Callable]] = {
+        # name: (tensorgraph operator, tensorgraph function, torch)
+        "add": (lambda a, b: a + b, tg.add, lambda a, b: a + b),
+        "sub": (lambda a, b: a - b, tg.sub, lambda a, b: a - b),
+        "mul": (lambda a, b: a * b, tg.mul, lambda a, b: a * b),
+        "div": (lambda a, b: a / b, tg.div, lambda a, b: a / b),
+        "maximum": (tg.maximum, tg.maximum, torch.maximum),
+        "minimum": (tg.minimum, tg.minimum, torch.minimum),
+    }
+    via_operator, via_function, torch_fn = ops[name]
+
+    def build(p: Program) -> Pair | None:
+        a = pick(p) or new_leaf(p, base_shape(p))
+        divisor_ok = (lambda v: bool(np.all(np.abs(v) >= 0.1))) if name == "div" else None
+        b_t, b_u = operand(p, a, divisor_ok or (lambda v: True))
+        left = p.draw(st.booleans())  # a on the left, or on the right
+        if name == "div" and not left and not divisor_ok(a.t.data):
+            left = True  # a cannot be the divisor
+        x_t, y_t = (a.t, b_t) if left else (b_t, a.t)
+        x_u, y_u = (a.u, b_u) if left else (b_u, a.u)
+        if name in ("maximum", "minimum"):
+            if not isinstance(x_u, torch.Tensor):
+                x_u = torch.as_tensor(x_u, dtype=torch.float64)
+            if not isinstance(y_u, torch.Tensor):
+                y_u = torch.as_tensor(y_u, dtype=torch.float64)
+            gap_t = np.asarray(x_t.data if isinstance(x_t, tg.Tensor) else x_t) - np.asarray(
+                y_t.data if isinstance(y_t, tg.Tensor) else y_t
+            )
+            gap_u = (x_u - y_u).detach().numpy()
+            if not clear(gap_t, gap_u):
+                return None
+        fn = via_operator if p.draw(st.booleans()) else via_function
+        if not isinstance(x_t, tg.Tensor) and not isinstance(y_t, tg.Tensor):
+            fn = via_function
+        return Pair(fn(x_t, y_t), torch_fn(x_u, y_u))
+
+    return build
+
+
+for _name in ("add", "sub", "mul", "div", "maximum", "minimum"):
+    builds(_name)(binary(_name))
+
+
+def unary(name: str, domain: Callable[[np.ndarray], bool], positive: bool = False) -> Builder:
+    forms: dict[str, tuple[list[Callable], Callable]] = {
+        "neg": ([lambda x: -x, tg.neg], torch.neg),
+        "relu": ([tg.relu, lambda x: x.relu()], torch.relu),
+        "abs": ([tg.abs, abs, lambda x: x.abs()], torch.abs),
+        "exp": ([tg.exp, lambda x: x.exp()], torch.exp),
+        "log": ([tg.log, lambda x: x.log()], torch.log),
+        "sqrt": ([tg.sqrt, lambda x: x.sqrt()], torch.sqrt),
+        "tanh": ([tg.tanh, lambda x: x.tanh()], torch.tanh),
+        "sigmoid": ([tg.sigmoid, lambda x: x.sigmoid()], torch.sigmoid),
+    }
+    tg_forms, torch_fn = forms[name]
+
+    def build(p: Program) -> Pair | None:
+        x = pick(p, lambda q: domain(q.t.data)) or new_leaf(p, base_shape(p), positive)
+        if name in ("relu", "abs") and not clear(*values(x)):
+            return None
+        return Pair(p.choice(tg_forms)(x.t), torch_fn(x.u))
+
+    return build
+
+
+def anywhere(v: np.ndarray) -> bool:
+    return True
+
+
+def positive(v: np.ndarray) -> bool:
+    return bool(np.all(v >= 0.1))
+
+
+builds("neg")(unary("neg", anywhere))
+builds("relu")(unary("relu", anywhere))
+builds("abs")(unary("abs", anywhere))
+builds("exp")(unary("exp", lambda v: bool(np.all(v <= 10))))
+builds("log")(unary("log", positive, positive=True))
+builds("sqrt")(unary("sqrt", positive, positive=True))
+builds("tanh")(unary("tanh", anywhere))
+builds("sigmoid")(unary("sigmoid", anywhere))
+
+
+@builds("pow")
+def build_pow(p: Program) -> Pair | None:
+    e = p.choice([2, 3, 0, 1, -1, -2, 0.5, 1.5, -0.5, 2.5])
+    if isinstance(e, float) or e < 0:  # needs x > 0 (fractional) or x away from 0
+        x = pick(p, lambda q: positive(q.t.data)) or new_leaf(p, base_shape(p), positive=True)
+    else:
+        x = pick(p) or new_leaf(p, base_shape(p))
+    form = p.draw(st.integers(0, 2))
+    if form == 2 and isinstance(e, int) and e > 0 and np.all(x.t.data <= 10):
+        # number ** tensor: recorded as exp(x * log(base)), so pow's partner ops get fuzzed
+        return Pair(e**x.t, e**x.u)
+    out = x.t**e if form == 0 else tg.pow(x.t, e)
+    return Pair(out, x.u**e)
+
+
+@builds("matmul")
+def build_matmul(p: Program) -> Pair | None:
+    a = pick(p, lambda q: q.t.ndim >= 1) or new_leaf(p, base_shape(p) or (3,))
+    left = p.draw(st.booleans())  # a @ other, or other @ a
+    shape = a.t.shape
+    k = shape[-1] if left or len(shape) == 1 else shape[-2]
+    batch = shape[:-2]
+    m = p.draw(st.integers(1, 3))
+    rank = p.draw(st.integers(1, 3))
+    if rank == 1:
+        other = (k,)
+    elif rank == 2:
+        other = (k, m) if left else (m, k)
+    else:
+        b = batch[-1:] if batch and p.draw(st.booleans()) else (p.draw(st.integers(1, 2)),)
+        other = (*b, k, m) if left else (*b, m, k)
+
+    def fits(q: Pair) -> bool:
+        try:
+            np.matmul(*((np.zeros(shape), np.zeros(q.t.shape))[:: 1 if left else -1]))
+        except ValueError:
+            return False
+        return q.t.ndim >= 1
+
+    q = pick(p, fits) if p.draw(st.booleans()) else None
+    if q is None:
+        if not fits(Pair(tg.tensor(np.zeros(other)), None)):
+            other = (k,)
+        q = new_leaf(p, other)
+    x, y = (a, q) if left else (q, a)
+    out = x.t @ y.t if p.draw(st.booleans()) else tg.matmul(x.t, y.t)
+    return Pair(out, x.u @ y.u)
+
+
+def axis_choice(p: Program, ndim: int) -> int | tuple[int, ...] | None:
+    if ndim == 0 or p.draw(st.integers(0, 3)) == 0:
+        return None
+    axes = p.draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    axes = [a - ndim if p.draw(st.booleans()) else a for a in axes]  # negative axes too
+    return axes[0] if len(axes) == 1 and p.draw(st.booleans()) else tuple(axes)
+
+
+def reduction(name: str) -> Builder:
+    torch_fns = {"sum": torch.sum, "mean": torch.mean, "max": torch.amax, "min": torch.amin}
+
+    def build(p: Program) -> Pair | None:
+        x = pick(p) or new_leaf(p, base_shape(p))
+        axis = axis_choice(p, x.t.ndim)
+        keep = p.draw(st.booleans())
+        if name in ("max", "min"):
+            # Ties: exact ties in both frameworks are fine (both share the gradient
+            # evenly); near-ties are not.
+            dims = tuple(range(x.t.ndim)) if axis is None else axis
+            ext = torch_fns[name](x.u.detach(), dim=dims, keepdim=True).numpy()
+            ext_t = getattr(np, name)(x.t.data, axis=dims, keepdims=True)
+            if not clear(x.t.data - ext_t, x.u.detach().numpy() - ext):
+                return None
+        if p.draw(st.booleans()):
+            out = getattr(tg, name)(x.t, axis=axis, keepdims=keep)
+        else:
+            out = getattr(x.t, name)(axis=axis, keepdims=keep)
+        if axis is None:
+            ref = torch_fns[name](x.u)
+            if keep:
+                ref = ref.reshape((1,) * x.t.ndim)
+        else:
+            ref = torch_fns[name](x.u, dim=axis, keepdim=keep)
+        return Pair(out, ref)
+
+    return build
+
+
+for _name in ("sum", "mean", "max", "min"):
+    builds(_name)(reduction(_name))
+
+
+@builds("reshape")
+def build_reshape(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    n = x.t.size
+    factors = [f for f in range(1, n + 1) if n % f == 0]
+    f = p.choice(factors)
+    shape = p.choice([(n,), (1, n), (n, 1), (f, n // f), (n // f, 1, f), ()])
+    if shape == () and n != 1:
+        shape = (n,)
+    if shape and p.draw(st.booleans()):  # let the engine infer one dimension
+        i = p.draw(st.integers(0, len(shape) - 1))
+        shape = shape[:i] + (-1,) + shape[i + 1 :]
+    form = p.draw(st.integers(0, 2))
+    if form == 0:
+        out = x.t.reshape(shape)
+    elif form == 1:
+        out = x.t.reshape(*shape) if shape else x.t.reshape(())
+    else:
+        out = tg.reshape(x.t, shape)
+    return Pair(out, x.u.reshape(shape))
+
+
+@builds("transpose")
+def build_transpose(p: Program) -> Pair | None:
+    x = pick(p, lambda q: q.t.ndim >= 1) or new_leaf(p, base_shape(p) or (2, 3))
+    nd = x.t.ndim
+    form = p.draw(st.integers(0, 3))
+    if form == 0:
+        return Pair(x.t.T, x.u.permute(*reversed(range(nd))))
+    if form == 1:
+        return Pair(tg.transpose(x.t), x.u.permute(*reversed(range(nd))))
+    if form == 2:
+        perm = tuple(p.draw(st.permutations(range(nd))))
+        return Pair(x.t.transpose(perm), x.u.permute(*perm))
+    i, j = p.draw(st.integers(-nd, nd - 1)), p.draw(st.integers(-nd, nd - 1))
+    return Pair(x.t.swapaxes(i, j), x.u.transpose(i, j))
+
+
+@builds("index")
+def build_index(p: Program) -> Pair | None:
+    x = pick(p, lambda q: q.t.ndim >= 1) or new_leaf(p, base_shape(p) or (3, 2))
+    shape = x.t.shape
+    n = shape[0]
+    form = p.draw(st.integers(0, 5), label="index form")
+    rng = p.rng()
+    if form == 0:  # an integer, maybe negative
+        idx_t = idx_u = p.draw(st.integers(-n, n - 1))
+    elif form == 1:  # a non-empty slice with a positive step
+        start = p.draw(st.integers(0, n - 1))
+        step = p.draw(st.integers(1, 2))
+        idx_t = idx_u = slice(start, None, step)
+    elif form == 2:  # an integer array with repeats: their gradients must add up
+        rows = rng.integers(-n, n, size=p.draw(st.integers(1, 5)))
+        idx_t, idx_u = (rows if p.draw(st.booleans()) else rows.tolist()), torch.from_numpy(rows)
+    elif form == 3 and len(shape) >= 2:  # scores[np.arange(N), y]
+        cols = rng.integers(0, shape[1], size=n)
+        idx_t = (np.arange(n), cols)
+        idx_u = (torch.arange(n), torch.from_numpy(cols))
+    elif form == 4 and len(shape) >= 2:  # a slice, then an integer array
+        cols = rng.integers(0, shape[1], size=3)
+        idx_t, idx_u = (slice(None), cols), (slice(None), torch.from_numpy(cols))
+    else:  # a boolean mask of the whole shape, never empty
+        mask = rng.random(shape) < 0.5
+        mask.flat[rng.integers(0, mask.size)] = True
+        idx_t, idx_u = mask, torch.from_numpy(mask)
+    return Pair(x.t[idx_t] if p.draw(st.booleans()) else tg.index(x.t, idx_t), x.u[idx_u])
+
+
+# ----- running a program -----
+
+
+def step(p: Program, name: str) -> None:
+    pair = BUILDERS[name](p)
+    if pair is None:
+        return
+    t, u = pair.t, pair.u
+    assert t.op is not None or not t.requires_grad, f"{name}: a computed tensor without an op"
+    assert t.shape == tuple(u.shape), f"{name}: shape {t.shape} vs torch {tuple(u.shape)}"
+    assert t.dtype == np.float64
+    assert t.requires_grad == u.requires_grad, f"{name}: requires_grad differs"
+    np.testing.assert_allclose(t.data, u.detach().numpy(), rtol=RTOL, atol=0, err_msg=name)
+    if not np.all(np.abs(t.data) < LIMIT):
+        return  # too large to build on safely; it stays out of the pool and the output
+    if u.requires_grad:
+        u.retain_grad()
+    p.made.append(pair)
+    p.pool.append(pair)
+    p.ops.append(name)
+
+
+def assert_close(actual: np.ndarray | None, expected: Any, what: str) -> None:
+    if expected is None or actual is None:
+        assert actual is None and expected is None, f"{what}: {actual} vs torch {expected}"
+        return
+    expected = expected.numpy()
+    assert actual.shape == expected.shape, f"{what}: {actual.shape} vs {expected.shape}"
+    # Sums of many terms in a different order cancel differently: a tiny absolute floor
+    # scaled to the largest entry (1e-12 of it) keeps rtol meaningful near 0.
+    floor = 1e-12 * float(np.max(np.abs(expected), initial=1.0))
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=floor, err_msg=what)
+
+
+def finish(p: Program) -> None:
+    """Backpropagate both graphs and compare every gradient."""
+    live = [q for q in p.pool if q.t.requires_grad]
+    if not live:
+        return
+    mode = p.draw(st.sampled_from(["seed", "combine", "twice"]), label="backward")
+    if mode == "seed":  # backward from the last result, with a random upstream gradient
+        last = live[-1]
+        seed = p.rng().standard_normal(last.t.shape)
+        last.t.backward(seed)
+        last.u.backward(torch.from_numpy(seed))
+    else:  # a scalar mixing several results with random weights
+        chosen = [q for q in live if p.draw(st.booleans())] or [live[-1]]
+        rng = p.rng()
+        total_t, total_u = 0.0, 0.0
+        for q in chosen:
+            w = rng.standard_normal(q.t.shape)
+            total_t = total_t + (q.t * w).sum()
+            total_u = total_u + (q.u * torch.from_numpy(w)).sum()
+        total_t.backward()
+        total_u.backward(retain_graph=mode == "twice")
+        if mode == "twice":  # leaf gradients accumulate; intermediates start afresh
+            total_t.backward()
+            total_u.backward()
+    for i, q in enumerate(p.made):
+        if mode == "twice" and not q.t.is_leaf:
+            continue  # torch also accumulates retained intermediate grads; we do not
+        what = f"grad of tensor #{i} ({q.t.op or 'leaf'}) after ops {p.ops}"
+        assert_close(q.t.grad, q.u.grad, what)
+
+
+def run(p: Program, first: str | None = None) -> None:
+    new_leaf(p, base_shape(p))
+    names = list(BUILDERS)  # add first: the op hypothesis falls back to most often
+    steps = p.draw(st.integers(1, 12), label="steps")
+    for i in range(steps):
+        step(p, first if (i == 0 and first) else p.draw(st.sampled_from(names), label="op"))
+    finish(p)
+
+
+# ----- the tests -----
+
+
+def test_every_engine_op_is_fuzzed() -> None:
+    """A new op in tg.OPS must get a builder here (or a stated reason not to)."""
+    missing = set(tg.OPS) - set(BUILDERS) - set(NOT_FUZZED)
+    assert not missing, f"ops with no fuzz builder: {sorted(missing)}"
+
+
+@settings(PROFILE)
+@given(st.data())
+def test_random_graphs_match_torch(data: st.DataObject) -> None:
+    run(Program(data))
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+@settings(PROFILE, max_examples=15 if PROFILE.max_examples <= 300 else 200)
+@given(data=st.data())
+def test_each_op_in_a_random_graph(name: str, data: st.DataObject) -> None:
+    """Each op at least a few times, first in the program so it is surely built."""
+    run(Program(data), first=name)
