@@ -194,3 +194,11 @@ def test_demo_hands_over_to_the_report(capsys, tmp_path: Path, monkeypatch) -> N
     code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--quick", "--dataset", "digits")
     assert code == 0 and "f = -20" in out
     assert calls == [(tmp_path, "digits", True, False)]  # after the lecture, not redrawn
+
+
+def test_bindings_may_follow_the_options(capsys, tmp_path: Path) -> None:
+    target = tmp_path / "g.svg"
+    code, out, _ = run(capsys, "draw", "x*y", "-o", str(target), "x=3", "y=2")
+    assert code == 0 and printed(out)["df/dx"] == "2" and target.exists()
+    with pytest.raises(SystemExit):
+        cli.main(["draw", "x*y", "-o", str(target), "x=3", "--bogus"])

@@ -212,7 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         "--max-entries", type=int, default=16, help="show every entry up to this many"
     )
     p_draw.add_argument("--backend", choices=("auto", "dot", "pygraphviz"), default="auto")
-    args = parser.parse_args(argv)
+    # NAME=VALUE may also come after -o FILE; argparse alone would call them unknown.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "draw" or any(e.startswith("-") or "=" not in e for e in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.bindings = [*args.bindings, *extra]
     if args.command == "demo":
         return demo(args)
     if args.command == "draw":
