@@ -1,0 +1,350 @@
+"""Backprop as a film: the frames of :mod:`viz.steps`, drawn, and a player for them.
+
+    viz.animate(f, "lecture.html")           one self-contained HTML file: every frame's
+                                             SVG inline, play / pause, previous / next,
+                                             a slider, arrow keys, a caption per frame
+    viz.render_steps(f, "frames/", "png")    frame_000.png, frame_001.png, ... for slides
+
+The HTML player needs no network and no server (it works from ``file://``): its
+script, style and pictures are all in the one file.
+
+How a frame looks: the node the step is about has a thick purple border; a tensor the
+forward pass has not reached shows "?"; the edges a gate writes are coloured (blue
+forward, red backward, labelled with the gradient they carry); a gradient still waiting
+for more contributions reads "grad so far" in orange, a final one "grad" in red.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+import tensorgraph as tg
+
+from .backends import render_dot
+from .dot import to_dot
+from .graph import to_networkx
+from .steps import Frame, steps
+
+ACTIVE = "#7c3aed"  # the node a frame is about
+FORWARD_EDGE = "#2563eb"
+BACKWARD_EDGE = "#dc2626"
+PENDING = "#d97706"
+WAITING_FILL = "#f9fafb"
+
+
+def frame_graph(g: nx.MultiDiGraph, frame: Frame) -> nx.MultiDiGraph:
+    """A copy of ``g`` (from :func:`viz.to_networkx`) showing the state of one frame.
+
+    Tensor nodes get the frame's value and gradient; every node and the edges the frame
+    is about get an ``overlay`` (border, fill, note; edge colour and label) that
+    :func:`viz.dot.to_dot` draws.
+    """
+    out = g.copy()
+    active = set(frame.active)
+    for node, state in frame.nodes.items():
+        data = out.nodes[node]
+        ov: dict[str, Any] = {}
+        if state.kind == "tensor":
+            data["value"] = state.value
+            data["grad"] = state.grad
+            if state.value is None:
+                ov["fill"] = WAITING_FILL
+            if frame.phase == "backward" and state.grad is None:
+                ov["grad_none"] = "grad: —  (not reached yet)"
+            if state.grad_state == "pending":
+                ov["grad_label"] = "grad so far"
+                ov["grad_color"] = PENDING
+        if node in active:
+            ov["border"] = ACTIVE
+            ov["width"] = 3
+            if state.kind == "op":
+                ov["fill"] = "#ede9fe"
+        if state.note:
+            ov["note"] = state.note
+        if ov:
+            data["overlay"] = ov
+    color = BACKWARD_EDGE if frame.phase == "backward" else FORWARD_EDGE
+    for u, v, k in frame.edges:
+        edge_ov = {"color": color, "penwidth": 2.5}
+        if (u, v, k) in frame.edge_labels:
+            edge_ov["label"] = frame.edge_labels[(u, v, k)]
+        out.edges[u, v, k]["overlay"] = edge_ov
+    return out
+
+
+def frame_sources(
+    t: tg.Tensor,
+    rankdir: str = "LR",
+    max_entries: int = 16,
+    title: str | None = None,
+    captions: bool = True,
+    grad: Any = None,
+) -> tuple[list[Frame], list[str]]:
+    """The frames of ``t`` and the DOT text of each (with its caption, if ``captions``).
+
+    ``grad`` seeds the backward pass, as in :func:`viz.steps.steps`.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> frames, sources = frame_sources(x * x)
+    >>> len(frames) == len(sources), sources[0].startswith("digraph")
+    (True, True)
+    """
+    frames = steps(t, grad=grad)
+    g = to_networkx(t)
+    sources = []
+    for frame in frames:
+        fg = frame_graph(g, frame)
+        if captions:
+            fg.graph["caption"] = _wrap(frame.caption)
+        sources.append(to_dot(fg, rankdir=rankdir, max_entries=max_entries, title=title))
+    return frames, sources
+
+
+def _wrap(text: str, width: int = 72) -> list[str]:
+    """Break a caption into lines of at most ``width`` characters, at spaces.
+
+    72 characters stay narrower than the legend, which a wider line would stretch.
+    """
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line] if line else lines
+
+
+def render_steps(
+    t: tg.Tensor,
+    folder: str | Path,
+    format: str = "svg",
+    backend: str = "auto",
+    **options: Any,
+) -> list[Path]:
+    """Write every frame of ``t``'s forward and backward pass as a numbered file.
+
+    ``format`` is "svg" or "png"; files are ``frame_000.svg``, ``frame_001.svg``, ...
+    in ``folder`` (created). Each frame carries its caption. ``options``: ``rankdir``,
+    ``max_entries``, ``title``, ``grad`` (the seed of backward for a non-scalar ``t``).
+
+    >>> import tensorgraph as tg, tempfile
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> paths = render_steps(x * x, tempfile.mkdtemp())
+    >>> [p.name for p in paths][:2]
+    ['frame_000.svg', 'frame_001.svg']
+    """
+    fmt_ = format.lower().lstrip(".")
+    if fmt_ not in ("svg", "png"):
+        raise ValueError(f"render_steps: format must be 'svg' or 'png', got {format!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _, sources = frame_sources(t, **options)
+    digits = max(3, len(str(len(sources) - 1)))
+    paths = []
+    for i, source in enumerate(sources):
+        path = folder / f"frame_{i:0{digits}d}.{fmt_}"
+        path.write_bytes(render_dot(source, fmt_, backend=backend))
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- the HTML player
+
+# The buttons use only characters DejaVu Sans has (no emoji font needed): |◀ ◀ ▶ ❚❚ ▶|.
+
+
+def _scoped_svg(svg: str, prefix: str) -> str:
+    """An SVG ready to sit next to others in one page: no XML prolog, unique ids."""
+    svg = svg[svg.index("<svg") :]
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if ids:
+        svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+        svg = re.sub(
+            r"url\(#([^)]+)\)",
+            lambda m: f"url(#{prefix}{m.group(1)})" if m.group(1) in ids else m.group(0),
+            svg,
+        )
+        svg = re.sub(
+            r'href="#([^"]+)"',
+            lambda m: f'href="#{prefix}{m.group(1)}"' if m.group(1) in ids else m.group(0),
+            svg,
+        )
+    return svg
+
+
+_STYLE = """
+body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 0; color: #111827; }
+header, #controls, #caption { max-width: 1100px; margin: 0 auto; padding: 0 16px; }
+header h1 { font-size: 20px; margin: 14px 0 4px; }
+header p { margin: 0 0 8px; color: #6b7280; font-size: 13px; }
+#controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+#controls button { font-size: 15px; padding: 4px 12px; cursor: pointer; }
+#slider { flex: 1; min-width: 160px; }
+#counter { font-variant-numeric: tabular-nums; min-width: 70px; text-align: right; }
+.phase { font-size: 12px; padding: 2px 8px; border-radius: 10px; color: white; }
+.phase.forward { background: #2563eb; } .phase.backward { background: #dc2626; }
+#caption { font-size: 17px; min-height: 3.2em; margin-top: 10px; line-height: 1.45; }
+#stage { text-align: center; padding: 8px; }
+#stage .frame svg { max-width: 100%; height: auto; }
+"""
+
+_SCRIPT = """
+(function () {
+  var frames = document.querySelectorAll("#stage .frame");
+  var captions = JSON.parse(document.getElementById("captions").textContent);
+  var phases = JSON.parse(document.getElementById("phases").textContent);
+  var slider = document.getElementById("slider");
+  var caption = document.getElementById("caption");
+  var counter = document.getElementById("counter");
+  var phase = document.getElementById("phase");
+  var play = document.getElementById("play");
+  var current = 0, timer = null;
+  function show(i) {
+    current = Math.max(0, Math.min(frames.length - 1, i));
+    for (var k = 0; k < frames.length; k++) frames[k].hidden = (k !== current);
+    slider.value = current;
+    caption.textContent = captions[current];
+    counter.textContent = (current + 1) + " / " + frames.length;
+    phase.textContent = phases[current];
+    phase.className = "phase " + phases[current];
+    document.body.setAttribute("data-frame", current);
+  }
+  function stop() {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    play.textContent = "\\u25B6 Play";
+    play.setAttribute("aria-pressed", "false");
+  }
+  function start() {
+    if (current === frames.length - 1) show(0);
+    timer = setInterval(function () {
+      if (current >= frames.length - 1) { stop(); return; }
+      show(current + 1);
+    }, 1600);
+    play.textContent = "\\u275A\\u275A Pause";
+    play.setAttribute("aria-pressed", "true");
+  }
+  play.addEventListener("click", function () { timer === null ? start() : stop(); });
+  function on(id, go) {
+    document.getElementById(id).addEventListener("click", function () { stop(); go(); });
+  }
+  on("prev", function () { show(current - 1); });
+  on("next", function () { show(current + 1); });
+  on("first", function () { show(0); });
+  on("last", function () { show(frames.length - 1); });
+  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+  document.addEventListener("keydown", function (e) {
+    // The slider would also move on its own arrow keys: one step per key press, ours.
+    var arrow = e.key === "ArrowLeft" || e.key === "ArrowRight";
+    if (arrow && e.target === slider) e.preventDefault();
+    if (e.key === "ArrowRight") { stop(); show(current + 1); }
+    else if (e.key === "ArrowLeft") { stop(); show(current - 1); }
+    else if (e.key === "Home") { stop(); show(0); }
+    else if (e.key === "End") { stop(); show(frames.length - 1); }
+    else if (e.key === " ") { e.preventDefault(); timer === null ? start() : stop(); }
+    else return;
+  });
+  show(0);
+})();
+"""
+
+
+def player_html(svgs: list[str], captions: list[str], phases: list[str], title: str) -> str:
+    """The player page for already-drawn frames (one SVG text per frame).
+
+    >>> page = player_html(["<svg></svg>"], ["hello"], ["forward"], "demo")
+    >>> page.startswith("<!DOCTYPE html>") and "hello" in page
+    True
+    """
+    if not (len(svgs) == len(captions) == len(phases)) or not svgs:
+        raise ValueError(
+            f"player_html: need as many SVGs ({len(svgs)}), captions ({len(captions)}) and "
+            f"phases ({len(phases)}), at least one"
+        )
+
+    def script_json(obj: object) -> str:
+        # "</" would end the <script> element early; "<\\/" is the same JSON string.
+        return json.dumps(obj, ensure_ascii=False).replace("</", "<\\/")
+
+    frames = "\n".join(
+        f'<div class="frame" data-index="{i}"{" hidden" if i else ""}>'
+        f"{_scoped_svg(svg, f'f{i}-')}</div>"
+        for i, svg in enumerate(svgs)
+    )
+    esc = html.escape(title)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc}</title>
+<style>{_STYLE}</style>
+</head>
+<body data-frame="0">
+<header>
+<h1>{esc}</h1>
+<p>Step through backprop: ← → keys or the buttons, space plays and pauses.</p>
+</header>
+<div id="controls">
+<button id="first" title="first frame (Home)">|◀</button>
+<button id="prev" title="previous frame (←)">◀ Prev</button>
+<button id="play" aria-pressed="false" title="play / pause (space)">▶ Play</button>
+<button id="next" title="next frame (→)">Next ▶</button>
+<button id="last" title="last frame (End)">▶|</button>
+<input id="slider" type="range" min="0" max="{len(svgs) - 1}" value="0" step="1"
+ aria-label="frame">
+<span id="counter">1 / {len(svgs)}</span>
+<span id="phase" class="phase {html.escape(phases[0])}">{html.escape(phases[0])}</span>
+</div>
+<p id="caption" aria-live="polite">{html.escape(captions[0])}</p>
+<div id="stage">
+{frames}
+</div>
+<script type="application/json" id="captions">{script_json(captions)}</script>
+<script type="application/json" id="phases">{script_json(phases)}</script>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def animate(
+    t: tg.Tensor,
+    path: str | Path,
+    title: str | None = None,
+    backend: str = "auto",
+    **options: Any,
+) -> Path:
+    """Write a self-contained HTML player of ``t``'s forward and backward pass.
+
+    One file, no network: every frame's SVG is inline, with play / pause, previous /
+    next, a slider, the arrow keys and a caption per frame. ``options``: ``rankdir``,
+    ``max_entries``, ``grad`` (the seed of backward for a non-scalar ``t``). Returns
+    the path.
+
+    >>> import tensorgraph as tg, tempfile, os
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> p = animate(x * x, os.path.join(tempfile.mkdtemp(), "square.html"))
+    >>> "Backward" in p.read_text(encoding="utf-8")
+    True
+    """
+    # The page prints each caption itself, in HTML, above the drawing.
+    frames, sources = frame_sources(t, captions=False, **options)
+    svgs = [render_dot(s, "svg", backend=backend).decode("utf-8") for s in sources]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page = player_html(
+        svgs,
+        [f.caption for f in frames],
+        [f.phase for f in frames],
+        title or f"Backprop, step by step: {t.name or 'f'}",
+    )
+    path.write_text(page, encoding="utf-8")
+    return path
