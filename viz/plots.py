@@ -282,7 +282,8 @@ def svm_vs_softmax(
         bars = ax.bar(range(k), vals, color=colours)
         # Many bars: label only those that are not ~0, so the numbers do not collide.
         small = 0.01 * float(np.abs(vals).max() or 1.0)
-        labels = [fmt.format(v) if k <= 5 or abs(v) > small else "" for v in vals]
+        hide = k > 5 and vals is not f  # every score keeps its number
+        labels = ["" if hide and abs(v) <= small else fmt.format(v) for v in vals]
         ax.bar_label(bars, labels, fontsize=8 if k <= 5 else 7, padding=2)
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xticks(range(k), names, rotation=30 if tilt else 0, ha="right" if tilt else "center")
