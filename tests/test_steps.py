@@ -10,7 +10,6 @@ import pytest
 import torch
 
 import tensorgraph as tg
-from tensorgraph.tensor import local_backward
 from viz import to_networkx
 from viz.steps import all_grads, replay_backward, steps
 
@@ -192,13 +191,13 @@ def test_local_backward_is_one_gate_at_a_time() -> None:
     x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
     b = tg.tensor(np.array([[1.0], [2.0], [3.0]]), requires_grad=True)
     out = x * b  # broadcast to (3, 2)
-    gx, gb = local_backward(out, np.ones((3, 2)))
+    gx, gb = tg.local_backward(out, np.ones((3, 2)))
     assert gx.shape == (2,) and gb.shape == (3, 1)
     np.testing.assert_allclose(gx, [6.0, 6.0])
     np.testing.assert_allclose(gb, [[3.0], [3.0], [3.0]])
     assert x.grad is None and b.grad is None
     with pytest.raises(ValueError, match="leaf"):
-        local_backward(x, 1.0)
+        tg.local_backward(x, 1.0)
 
 
 def test_bad_inputs_are_refused() -> None:

@@ -16,7 +16,7 @@ or final) so a drawing can show it. Node ids are those of :func:`viz.graph.to_ne
 (``t3`` a tensor, ``g3`` the gate that made it); edges are ``(u, v, key)`` as there.
 
 Nothing is mutated: the backward pass is replayed from the public record with
-``tensorgraph.tensor.local_backward`` (one gate's rule, no ``.grad`` written), so
+``tg.local_backward`` (one gate's rule, no ``.grad`` written), so
 ``steps`` works before or after ``t.backward()`` and leaves every ``.grad`` alone.
 """
 
@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 import tensorgraph as tg
-from tensorgraph.tensor import local_backward
 
 from .dot import fmt_number
 
@@ -211,7 +210,7 @@ def replay_backward(t: tg.Tensor, grad: Any = None) -> list[tuple[tg.Tensor, lis
     for node in reversed(tg.topological_order(t)):
         if node.op is None or id(node) not in grads:
             continue
-        sent = local_backward(node, grads[id(node)])
+        sent = tg.local_backward(node, grads[id(node)])
         out.append((node, sent))
         for inp, g in zip(node.inputs, sent, strict=True):
             if inp.requires_grad:
@@ -278,7 +277,7 @@ def _backward_caption(
     scalar = upstream.size == 1 and all(i.data.size == 1 for i in node.inputs)
     # Every backward rule is linear in the upstream gradient, so the rule at upstream 1
     # is the local gradient itself.
-    local = local_backward(node, np.ones_like(upstream)) if scalar else []
+    local = tg.local_backward(node, np.ones_like(upstream)) if scalar else []
     parts = []
     running = dict(before)
     for k, (inp, g) in enumerate(zip(node.inputs, sent, strict=True)):
