@@ -359,3 +359,16 @@ def test_overlays_restyle_without_changing_the_graph(backend: str) -> None:
 
 def _named(g, name: str) -> str:
     return next(n for n, d in g.nodes(data=True) if d.get("name") == name)
+
+
+def test_heatmaps_for_large_matrices_only() -> None:
+    rng = np.random.default_rng(2)
+    W = tg.tensor(rng.normal(size=(10, 30)), requires_grad=True, name="W")
+    v = tg.tensor(rng.normal(size=40), name="v")  # large but 1-D: summary only
+    loss = tg.sum(W @ v[:30]) + tg.sum(v)
+    loss.backward()
+    src = to_dot(loss)
+    images = re.findall(r'<IMG SRC="([^"]+)"/>', src)
+    assert len(images) == 2  # W's value and W's gradient
+    assert all(Path(p).read_bytes()[:8] == PNG_SIGNATURE for p in images)
+    assert "<IMG" not in to_dot(loss, heatmaps=False)

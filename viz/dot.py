@@ -178,13 +178,33 @@ def _summary(a: np.ndarray, color: str) -> str:
     return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>'
 
 
-def _array_block(a: np.ndarray, color: str, max_entries: int, big: bool = False) -> str:
+def _heatmap(a: np.ndarray, diverging: bool) -> str:
+    """An image cell: the matrix as coloured blocks (viz.heatmap), so its shape shows."""
+    from .heatmap import heatmap_file  # numpy + zlib only; imported when first needed
+
+    rows = a.reshape(-1, a.shape[-1])
+    path = heatmap_file(rows, diverging=diverging)
+    image = f'<IMG SRC="{escape(path, None)}"/>'
+    return f'<TABLE BORDER="0" CELLPADDING="2"><TR><TD>{image}</TD></TR></TABLE>'
+
+
+def _array_block(
+    a: np.ndarray, color: str, max_entries: int, big: bool = False, heatmap: str | None = None
+) -> str:
+    """Every entry, or a summary; ``heatmap`` ("sequential"/"diverging") adds a picture
+    of a large matrix under its summary."""
     if a.size == 0:
         return _font("(no entries)", MUTED, 10)  # an empty table is not valid DOT
     if a.ndim == 0 or a.size == 1:
         return _font(fmt_number(a.reshape(-1)[0]), color, 14 if big else None)
     if a.size <= max_entries:
         return _grid(a, color)
+    if heatmap and a.ndim >= 2:
+        picture = _heatmap(a, diverging=heatmap == "diverging")
+        return (
+            '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+            f"<TR><TD>{_summary(a, color)}</TD></TR><TR><TD>{picture}</TD></TR></TABLE>"
+        )
     return _summary(a, color)
 
 
@@ -193,14 +213,16 @@ def _color(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def tensor_label(data: dict[str, Any], show_grad: bool = True, max_entries: int = 16) -> str:
+def tensor_label(
+    data: dict[str, Any], show_grad: bool = True, max_entries: int = 16, heatmaps: bool = False
+) -> str:
     """The HTML-like label of one tensor node (its networkx attributes in ``data``).
 
     An optional ``overlay`` dict changes how the node looks without changing the graph
     (the step-by-step player uses it): ``fill``, ``border``, ``width`` (border width),
     ``grad_none`` (text while there is no gradient), ``grad_label`` and ``grad_color``
     (how the gradient is labelled), ``note`` (an extra line). A ``value`` of None is
-    drawn as "?" (not computed yet).
+    drawn as "?" (not computed yet). ``heatmaps`` adds a picture of each large matrix.
 
     >>> import tensorgraph as tg
     >>> g = to_networkx(tg.tensor(3.0, requires_grad=True, name="x"))
@@ -225,10 +247,14 @@ def tensor_label(data: dict[str, Any], show_grad: bool = True, max_entries: int 
     if value is None:
         rows.append(_font("?", MUTED, 14))
     else:
-        rows.append(_array_block(np.asarray(value), VALUE_COLOR, max_entries, big=True))
+        value_map = "sequential" if heatmaps else None
+        rows.append(
+            _array_block(np.asarray(value), VALUE_COLOR, max_entries, big=True, heatmap=value_map)
+        )
     grad_row = None
     if show_grad and data.get("requires_grad", True):
         grad = data["grad"]
+        grad_map = "diverging" if heatmaps else None  # the sign of each entry shows
         word = escape(ov.get("grad_label", "grad"))
         color = _color(ov.get("grad_color", GRAD_COLOR))
         if grad is None:
@@ -239,7 +265,8 @@ def tensor_label(data: dict[str, Any], show_grad: bool = True, max_entries: int 
             grad_row = (
                 '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
                 f"<TR><TD>{_font(word, color, 10)}</TD></TR>"
-                f"<TR><TD>{_array_block(np.asarray(grad), color, max_entries)}</TD></TR>"
+                f"<TR><TD>{_array_block(np.asarray(grad), color, max_entries, heatmap=grad_map)}"
+                "</TD></TR>"
                 "</TABLE>"
             )
     cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
@@ -409,13 +436,16 @@ def to_dot(
     title: str | None = None,
     legend: bool = True,
     max_nodes: int = DEFAULT_MAX_NODES,
+    heatmaps: bool = True,
 ) -> str:
     """DOT text for a graph from :func:`viz.to_networkx` (or for a tensor directly).
 
     ``show_grad`` adds each tensor's gradient (or says it is not computed yet);
     ``rankdir`` is "LR" (left to right) or "TB"; tensors with at most ``max_entries``
-    entries show all of them, larger ones a summary; ``title`` is drawn above the legend.
-    A graph of more than ``max_nodes`` nodes becomes a one-box summary instead.
+    entries show all of them, larger ones a summary (and, with ``heatmaps``, a matrix as
+    coloured blocks: values sequential, gradients blue-white-red around 0); ``title`` is
+    drawn above the legend. A graph of more than ``max_nodes`` nodes becomes a one-box
+    summary instead.
 
     >>> import tensorgraph as tg
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
@@ -436,7 +466,7 @@ def to_dot(
     for node, data in g.nodes(data=True):
         if data["kind"] == "tensor":
             roles.add(data["role"])
-            label = tensor_label(data, show_grad, max_entries)
+            label = tensor_label(data, show_grad, max_entries, heatmaps)
             lines.append(f"  {node} " + _attrs(shape="plain", label=label))
         else:
             ov = data.get("overlay") or {}

@@ -17,6 +17,7 @@ import tensorgraph as tg
 
 from .backends import RendererNotFound, render_dot
 from .dot import DEFAULT_MAX_NODES, to_dot
+from .graph import to_networkx
 
 # Suffix -> format. ".gv" is Graphviz's other name for DOT files.
 SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -110,6 +111,8 @@ def draw(
     title: str | None = None,
     legend: bool = True,
     max_nodes: int = DEFAULT_MAX_NODES,
+    heatmaps: bool = True,
+    check: bool = False,
     backend: str = "auto",
 ) -> Drawing:
     """Draw the graph that ends in ``t`` with every value and gradient.
@@ -117,8 +120,10 @@ def draw(
     Options: ``show_grad`` (the gradient row of each tensor; before ``backward()`` it
     says the gradient is not computed yet), ``rankdir`` ("LR" or "TB"), ``max_entries``
     (tensors with at most this many entries show them all, larger ones a summary),
-    ``title``, ``legend``, ``max_nodes`` (larger graphs become a summary box) and
-    ``backend`` ("auto", "dot" or "pygraphviz").
+    ``title``, ``legend``, ``max_nodes`` (larger graphs become a summary box),
+    ``heatmaps`` (a large matrix also drawn as coloured blocks), ``check`` (compare
+    every node's gradient with central differences, :mod:`viz.check`, and mark each
+    node with the verdict) and ``backend`` ("auto", "dot" or "pygraphviz").
 
     >>> import tensorgraph as tg
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
@@ -127,16 +132,37 @@ def draw(
     >>> "grad 6" in draw(f, title="x squared").source
     True
     """
+    graph = t
+    if check:
+        graph = _checked_graph(t, max_entries)
     source = to_dot(
-        t,
+        graph,
         show_grad=show_grad,
         rankdir=rankdir,
         max_entries=max_entries,
         title=title,
         legend=legend,
         max_nodes=max_nodes,
+        heatmaps=heatmaps,
     )
     return Drawing(source, backend=backend)
+
+
+def _checked_graph(t: tg.Tensor | nx.MultiDiGraph, max_entries: int) -> nx.MultiDiGraph:
+    """The graph of ``t`` with each node's gradient-check verdict as an overlay."""
+    if not isinstance(t, tg.Tensor):
+        raise TypeError(
+            "draw: check=True needs the tensor itself (the check re-runs its gates), "
+            f"not a {type(t).__name__} such as a networkx graph"
+        )
+    from .check import check_graph, check_summary, overlay  # only when asked for
+
+    g = to_networkx(t)
+    checks = check_graph(t, max_entries=max_entries)
+    for node, extra in overlay(checks).items():
+        g.nodes[node]["overlay"] = {**(g.nodes[node].get("overlay") or {}), **extra}
+    g.graph["caption"] = [*g.graph.get("caption", []), check_summary(checks)]
+    return g
 
 
 def render(
