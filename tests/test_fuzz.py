@@ -422,6 +422,66 @@ def build_index(p: Program) -> Pair | None:
     return Pair(x.t[idx_t] if p.draw(st.booleans()) else tg.index(x.t, idx_t), x.u[idx_u])
 
 
+# ----- the fused loss gates (tensorgraph/losses.py), against torch's own losses -----
+
+
+def labels_for(p: Program, n: int, k: int) -> tuple[Any, Any]:
+    """N labels in [0, K), as an int array, a list, whole floats or a tensor."""
+    y = p.rng().integers(0, k, size=n)
+    form = p.draw(st.integers(0, 3))
+    given = [y, y.tolist(), y.astype(np.float64), tg.tensor(y)][form]
+    return given, torch.from_numpy(y)
+
+
+def scores_pair(p: Program) -> Pair:
+    s = pick(p, lambda q: q.t.ndim == 2)
+    if s is None:
+        n, k = p.draw(st.integers(1, 4)), p.draw(st.integers(1, 4))
+        s = new_leaf(p, (n, k))
+    return s
+
+
+@builds("svm_loss")
+def build_svm_loss(p: Program) -> Pair | None:
+    s = scores_pair(p)
+    n, k = s.t.shape
+    y_t, y_u = labels_for(p, n, k)
+    delta = p.choice([1.0, 0.5, 2.0, 0.0])
+    squared = p.draw(st.booleans())
+    # The hinge's kink: each margin s_j - s_y + delta (j != y) must be clearly off 0.
+    rows = np.arange(n)
+    for sd in values(s):
+        margins = sd - sd[rows, y_u.numpy()][:, None] + delta
+        margins[rows, y_u.numpy()] = 1.0
+        if not clear(margins, margins):
+            return None
+    out = tg.svm_loss(s.t, y_t, delta=delta, squared=squared)
+    # torch's multi_margin_loss divides each row by K; ours (the lecture's) does not.
+    ref = k * torch.nn.functional.multi_margin_loss(s.u, y_u, p=2 if squared else 1, margin=delta)
+    return Pair(out, ref)
+
+
+@builds("softmax_loss")
+def build_softmax_loss(p: Program) -> Pair | None:
+    s = scores_pair(p)
+    y_t, y_u = labels_for(p, *s.t.shape)
+    return Pair(tg.softmax_loss(s.t, y_t), torch.nn.functional.cross_entropy(s.u, y_u))
+
+
+@builds("l1")
+def build_l1(p: Program) -> Pair | None:
+    w = pick(p) or new_leaf(p, base_shape(p))
+    if not clear(*values(w)):
+        return None
+    return Pair(tg.l1(w.t), w.u.abs().sum())
+
+
+@builds("l2")
+def build_l2(p: Program) -> Pair | None:
+    w = pick(p) or new_leaf(p, base_shape(p))
+    return Pair(tg.l2(w.t), (w.u * w.u).sum())
+
+
 # ----- running a program -----
 
 
