@@ -136,17 +136,50 @@ def _show(label: str, a: np.ndarray) -> str:
     return prefix + body
 
 
-def draw_command(args: argparse.Namespace) -> int:
-    """``tensorgraph draw EXPR NAME=VALUE ... -o FILE``: forward, backward, print, picture."""
+def _build(args: argparse.Namespace) -> tuple[tg.Tensor, dict[str, tg.Tensor]] | None:
+    """EXPR and NAME=VALUE from the command line as a graph, or None (message printed)."""
     try:
         values = parse_bindings(args.bindings)
-        f, variables = evaluate(args.expression, values)
+        return evaluate(args.expression, values)
     except ExpressionError as err:
-        print(f"tensorgraph draw: refused: {err}", file=sys.stderr)
-        return 2
+        print(f"tensorgraph {args.command}: refused: {err}", file=sys.stderr)
     except (TypeError, ValueError, IndexError) as err:  # e.g. shapes that do not fit
-        print(f"tensorgraph draw: {err}", file=sys.stderr)
+        print(f"tensorgraph {args.command}: {err}", file=sys.stderr)
+    return None
+
+
+def animate_command(args: argparse.Namespace) -> int:
+    """``tensorgraph animate EXPR NAME=VALUE ... -o FILE.html``: the step-by-step player."""
+    built = _build(args)
+    if built is None:
         return 2
+    from viz.player import animate  # the player's own module; imported only here
+
+    f = built[0]
+    try:
+        path = animate(
+            f,
+            args.output,
+            title=args.title,
+            backend=args.backend,
+            rankdir=args.rankdir,
+            max_entries=args.max_entries,
+            **({} if f.size == 1 else {"grad": np.ones_like(f.data)}),
+        )
+    except RendererNotFound as err:
+        print(f"tensorgraph animate: {err}", file=sys.stderr)
+        return 1
+    print(_show(f.name or "f", f.data))
+    print(f"wrote {path}")
+    return 0
+
+
+def draw_command(args: argparse.Namespace) -> int:
+    """``tensorgraph draw EXPR NAME=VALUE ... -o FILE``: forward, backward, print, picture."""
+    built = _build(args)
+    if built is None:
+        return 2
+    f, variables = built
     if f.size == 1:
         f.backward()
     else:
@@ -200,29 +233,42 @@ def main(argv: list[str] | None = None) -> int:
         "mean abs sqrt tanh sigmoid; never eval'd), run backward, print f and every "
         "gradient, and draw the graph. Put -- before an EXPR that starts with '-'.",
     )
-    p_draw.add_argument("expression", metavar="EXPR", help='e.g. "2*(x*y + max(z, w))"')
-    p_draw.add_argument(
-        "bindings", metavar="NAME=VALUE", nargs="*", help="e.g. x=3 or W='[[1, 2], [3, 4]]'"
-    )
+    _expression_arguments(p_draw)
     p_draw.add_argument("-o", "--output", help="picture to write: .svg, .png, .pdf or .dot")
-    p_draw.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
-    p_draw.add_argument("--title", help="caption (default: the expression)")
     p_draw.add_argument("--no-grad", action="store_true", help="leave the gradients out")
-    p_draw.add_argument(
-        "--max-entries", type=int, default=16, help="show every entry up to this many"
+    p_anim = sub.add_parser(
+        "animate",
+        help="the forward and backward pass of an expression, step by step, as one HTML file",
+        description="Like draw, but writes a self-contained HTML player (viz.player).",
     )
-    p_draw.add_argument("--backend", choices=("auto", "dot", "pygraphviz"), default="auto")
+    _expression_arguments(p_anim)
+    p_anim.add_argument("-o", "--output", required=True, help="the .html file to write")
     # NAME=VALUE may also come after -o FILE; argparse alone would call them unknown.
     args, extra = parser.parse_known_args(argv)
     if extra:
-        if args.command != "draw" or any(e.startswith("-") or "=" not in e for e in extra):
+        takes_bindings = args.command in ("draw", "animate")
+        if not takes_bindings or any(e.startswith("-") or "=" not in e for e in extra):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.bindings = [*args.bindings, *extra]
     if args.command == "demo":
         return demo(args)
     if args.command == "draw":
         return draw_command(args)
+    if args.command == "animate":
+        return animate_command(args)
     return 2
+
+
+def _expression_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments draw and animate share: EXPR, NAME=VALUE ... and the layout."""
+    p.add_argument("expression", metavar="EXPR", help='e.g. "2*(x*y + max(z, w))"')
+    p.add_argument(
+        "bindings", metavar="NAME=VALUE", nargs="*", help="e.g. x=3 or W='[[1, 2], [3, 4]]'"
+    )
+    p.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
+    p.add_argument("--title", help="caption (default: the expression)")
+    p.add_argument("--max-entries", type=int, default=16, help="show every entry up to this many")
+    p.add_argument("--backend", choices=("auto", "dot", "pygraphviz"), default="auto")
 
 
 if __name__ == "__main__":
