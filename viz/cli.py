@@ -2,6 +2,7 @@
 
 tensorgraph demo [--out DIR]
 tensorgraph draw "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.png
+tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
 """
 
 from __future__ import annotations
