@@ -232,6 +232,10 @@ class LinearClassifier:
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> LinearClassifier:
         """Train W and b from scratch by minibatch SGD; returns self.
 
+        W starts as ``0.001 * standard_normal((K, D))`` drawn from
+        ``numpy.random.default_rng(seed)`` (as in cs231n) and b at 0; the same generator
+        then shuffles the examples at the start of every epoch.
+
         With ``X_val`` and ``y_val`` the validation accuracy is recorded after every
         epoch in ``history_["val_accuracy"]`` (it is never trained on).
         ``history_["loss"]`` has the loss of every step, ``history_["train_accuracy"]``
@@ -249,7 +253,9 @@ class LinearClassifier:
         y = _targets(where, y, n)
         classes, yi = np.unique(y, return_inverse=True)
         if len(classes) < 2:
-            raise ValueError(f"{where}: y holds one class only ({classes[0]!r}); need 2 or more")
+            raise ValueError(
+                f"{where}: y holds one class only ({classes[0].item()!r}); need 2 or more"
+            )
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{where}: pass both X_val and y_val, or neither")
 
@@ -260,52 +266,70 @@ class LinearClassifier:
         self.b = Tensor(np.zeros(k, dtype), requires_grad=True, name="b")
         self.classes_ = classes
         self.n_features_in_ = d
+        val = None
         if X_val is not None:
             X_val = self._check_X(where, X_val)
-            yv = self._encode(where, y_val, len(X_val))
+            val = (X_val, self._encode(where, y_val, len(X_val)))
 
         batch = min(self.batch_size, n)  # larger than the data: full-batch descent
-        steps = math.ceil(n / batch)
         opt = SGD([self.W, self.b], lr=self.learning_rate, momentum=self.momentum)
-        history: dict[str, list[float]] = {"loss": [], "train_accuracy": [], "val_accuracy": []}
-        self.history_ = history
+        self.history_ = {"loss": [], "train_accuracy": [], "val_accuracy": []}
         bar = None
         if self.verbose:
             from tqdm import tqdm  # only when a bar is wanted: the engine needs numpy alone
 
-            bar = tqdm(total=self.epochs * steps, desc=type(self).__name__, unit="step")
+            total = self.epochs * math.ceil(n / batch)
+            bar = tqdm(total=total, desc=type(self).__name__, unit="step")
         try:
-            for epoch in range(self.epochs):
-                order = rng.permutation(n)
-                for start in range(0, n, batch):
-                    idx = order[start : start + batch]
-                    loss = self._loss_tensor(X[idx], yi[idx])  # one gather of the batch
-                    value = float(loss.data)
-                    if not math.isfinite(value):
-                        raise FloatingPointError(
-                            f"{where}: the loss became {value} at epoch {epoch + 1}, step "
-                            f"{len(history['loss']) + 1}: training diverged; lower "
-                            f"learning_rate (now {self.learning_rate:g})"
-                        )
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    history["loss"].append(value)
-                    if bar is not None:
-                        bar.update(1)
-                history["train_accuracy"].append(self._accuracy(X, yi))
-                if X_val is not None:
-                    history["val_accuracy"].append(self._accuracy(X_val, yv))
-                if bar is not None:
-                    shown = {"loss": f"{value:.4f}", "train": history["train_accuracy"][-1]}
-                    if X_val is not None:
-                        shown["val"] = history["val_accuracy"][-1]
-                    bar.set_postfix(shown, refresh=False)
+            # A diverging run overflows on its way to inf: the check of the loss reports
+            # it, numpy's overflow warnings would only add noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for epoch in range(self.epochs):
+                    self._epoch(epoch, X, yi, batch, rng, opt, val, bar)
         finally:
             if bar is not None:
                 bar.close()
         self.W.grad = self.b.grad = None
         return self
+
+    def _epoch(
+        self,
+        epoch: int,
+        X: np.ndarray,
+        y: np.ndarray,
+        batch: int,
+        rng: np.random.Generator,
+        opt: SGD,
+        val: tuple[np.ndarray, np.ndarray] | None,
+        bar: Any,
+    ) -> None:
+        """One pass over the training set in a fresh random order, then the accuracies."""
+        history = self.history_
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch):
+            idx = order[start : start + batch]
+            loss = self._loss_tensor(X[idx], y[idx])  # one gather of the batch
+            value = float(loss.data)
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"{type(self).__name__}.fit: the loss became {value} at epoch {epoch + 1}, "
+                    f"step {len(history['loss']) + 1}: training diverged; lower "
+                    f"learning_rate (now {self.learning_rate:g})"
+                )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            history["loss"].append(value)
+            if bar is not None:
+                bar.update(1)
+        history["train_accuracy"].append(self._accuracy(X, y))
+        if val is not None:
+            history["val_accuracy"].append(self._accuracy(*val))
+        if bar is not None:
+            shown = {"loss": f"{value:.4f}", "train": f"{history['train_accuracy'][-1]:.3f}"}
+            if val is not None:
+                shown["val"] = f"{history['val_accuracy'][-1]:.3f}"
+            bar.set_postfix(shown, refresh=False)
 
     # ----- prediction -----
 
@@ -335,7 +359,7 @@ class LinearClassifier:
         if np.any(unknown):
             i = int(np.argmax(unknown))
             raise ValueError(
-                f"{type(self).__name__}.{where}: label {y[i]!r} (y[{i}]) is not one of the "
+                f"{type(self).__name__}.{where}: label {y[i].item()!r} (y[{i}]) is not one of the "
                 f"classes seen in fit: {self.classes_.tolist()}"
             )
         return idx
@@ -365,7 +389,8 @@ class LinearClassifier:
         >>> tg.LinearSVM(epochs=20, verbose=False).fit(X, y).predict(X).tolist()
         [3, 7]
         """
-        return self.classes_[self._scores(self._check_X("predict", X)).argmax(axis=1)]
+        scores = self._scores(self._check_X("predict", X))  # checks fitted first
+        return self.classes_[scores.argmax(axis=1)]
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy: the fraction of rows of X whose predicted class is y.
@@ -433,11 +458,19 @@ class LinearClassifier:
         if not path.exists():
             raise FileNotFoundError(f"{where}: no file {path}")
         try:
-            with np.load(path, allow_pickle=False) as archive:
+            loaded = np.load(path, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a plain .npy array
+                raise ValueError(f"{where}: {path} is a single .npy array, not a saved model")
+            with loaded as archive:
                 arrays = {key: archive[key] for key in archive.files}
-        except AttributeError:  # a plain .npy: np.load gave an array, not an archive
-            raise ValueError(f"{where}: {path} is a single .npy array, not a saved model") from None
-        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+            raise ValueError(
+                f"{where}: {path} is not a classifier saved by save() (or it is damaged or "
+                f"truncated): {err}"
+            ) from None
+        except ValueError as err:
+            if str(err).startswith(where):
+                raise
             raise ValueError(
                 f"{where}: {path} is not a classifier saved by save() (or it is damaged or "
                 f"truncated): {err}"
