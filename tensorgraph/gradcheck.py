@@ -143,10 +143,11 @@ def _signatures(out: Tensor) -> list[tuple[str, np.ndarray]]:
     return sigs
 
 
-def _same_branches(a: list[tuple[str, np.ndarray]], b: list[tuple[str, np.ndarray]]) -> bool:
-    if len(a) != len(b):
-        return False
-    return all(na == nb and np.array_equal(sa, sb) for (na, sa), (nb, sb) in zip(a, b, strict=True))
+def _switched(a: list[tuple[str, np.ndarray]], b: list[tuple[str, np.ndarray]]) -> set[str]:
+    """The kink ops that take another branch in b than in a (all of them if the graphs differ)."""
+    if len(a) != len(b) or any(na != nb for (na, _), (nb, _) in zip(a, b, strict=True)):
+        return {name for name, _ in a + b}
+    return {na for (na, sa), (_, sb) in zip(a, b, strict=True) if not np.array_equal(sa, sb)}
 
 
 # ----- the check -----
@@ -216,6 +217,7 @@ def gradcheck(
 
     rng = np.random.default_rng(seed)
     result = GradcheckResult(errors=[], ok=True, checked=[], analytic=[], numerical=[], kinks=[])
+    kink_ops: set[str] = set()
     for t, grad in zip(inputs, grads, strict=True):
         flat = t.data.reshape(-1)  # a view: writes move the input
         if sparse is None or sparse >= flat.size:
@@ -237,8 +239,10 @@ def gradcheck(
                 flat[j] = old
             del plus, minus
             numeric[n] = (f_plus - f_minus) / (2 * h)
-            if not (_same_branches(center, sig_plus) and _same_branches(center, sig_minus)):
+            switched = _switched(center, sig_plus) | _switched(center, sig_minus)
+            if switched:
                 kinks.append(int(j))
+                kink_ops |= switched
         analytic = grad.reshape(-1)[picks]
         diff = np.abs(analytic - numeric)
         rel = diff / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-8)
@@ -253,10 +257,10 @@ def gradcheck(
     if near:
         where = ", ".join(f"{count} of input {i}" for i, count in near)
         warnings.warn(
-            f"gradcheck: checked points sit within h={h:g} of a kink ({where}): some max, relu, "
-            "abs or hinge switches branch between x - h and x + h, so the numerical gradient "
-            "there averages two slopes and a mismatch is expected; move the point or use a "
-            "smaller h",
+            f"gradcheck: checked points sit within h={h:g} of a kink ({where}): "
+            f"{', '.join(sorted(kink_ops))} switches branch between x - h and x + h, so the "
+            "numerical gradient there averages two slopes and a mismatch is expected; move the "
+            "point or use a smaller h",
             GradcheckKinkWarning,
             stacklevel=2,
         )
