@@ -240,9 +240,16 @@ def matmul(a: Operand, b: Operand) -> Tensor:
         raise ValueError(f"matmul: cannot multiply {a.shape} by {b.shape}") from None
 
     if ad.ndim == 2 and bd.ndim == 2:
+        need_a, need_b = a.requires_grad, b.requires_grad
 
-        def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return g @ bd.T, ad.T @ g
+        def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+            # Only the gradients an input needs: the data X of `X @ W.T` needs none, and
+            # skipping it saves a whole GEMM per step. Aᵀ·G is computed as (Gᵀ·A)ᵀ:
+            # BLAS writes the wide K×D result up to 2.5x faster than the tall D×K one
+            # (benchmarks/findings.md, F1).
+            ga = g @ bd.T if need_a else None
+            gb = (g.T @ ad).T if need_b else None
+            return ga, gb
 
     elif ad.ndim == 1 and bd.ndim == 1:
         # A dot product: g is 0-d, which the promotion below cannot expand.
