@@ -1,0 +1,134 @@
+"""The player (viz.animate), numbered frames (viz.render_steps) and tensor heatmaps."""
+
+from __future__ import annotations
+
+import doctest
+import re
+import struct
+import xml.etree.ElementTree as ET
+from io import BytesIO
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+import tensorgraph as tg
+import viz
+from viz.cli import lecture_graph, main
+from viz.heatmap import colorize, heatmap_png
+from viz.player import animate, frame_sources, render_steps
+from viz.steps import steps
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _external_refs(text: str) -> list[str]:
+    """Every href / src in a document that does not point inside it (data: or #id)."""
+    refs = re.findall(r'(?:href|src)\s*=\s*["\']([^"\']*)["\']', text)
+    return [r for r in refs if not r.startswith(("data:", "#"))]
+
+
+def test_animate_writes_one_self_contained_page(tmp_path: Path) -> None:
+    f = lecture_graph()
+    path = animate(f, tmp_path / "lecture.html")
+    page = path.read_text(encoding="utf-8")
+    n = len(steps(f))
+    assert page.count('<div class="frame"') == n
+    assert page.count("<svg") == n
+    assert _external_refs(page) == []
+    assert "http://" not in page.replace("http://www.w3.org", "")
+    assert "https://" not in page
+    for control in ('id="play"', 'id="prev"', 'id="next"', 'id="slider"', "keydown"):
+        assert control in page
+    # ids are unique across the inline SVGs (a clipPath of frame 3 must not serve frame 0)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+
+
+def test_each_frame_svg_is_valid_and_shows_its_numbers(tmp_path: Path) -> None:
+    f = lecture_graph()
+    paths = render_steps(f, tmp_path, "svg")
+    assert [p.name for p in paths] == [f"frame_{i:03d}.svg" for i in range(len(paths))]
+    texts = []
+    for p in paths:
+        root = ET.fromstring(p.read_bytes())
+        texts.append(" ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")))
+    assert "?" in texts[0]  # the output is not computed yet
+    assert "-20" in texts[4]  # the forward pass reached f
+    last = texts[-1]
+    for g in ("grad -8", "grad 6", "grad 2", "grad 0"):
+        assert g in last
+
+
+def test_png_frames(tmp_path: Path) -> None:
+    x = tg.tensor(3.0, requires_grad=True, name="x")
+    paths = render_steps(x * x, tmp_path, format="png")
+    assert len(paths) == len(steps(x * x))
+    for p in paths:
+        data = p.read_bytes()
+        assert data[:8] == PNG_SIGNATURE
+        width, height = struct.unpack(">II", data[16:24])
+        assert 100 < width < 3000 and 50 < height < 3000
+    with pytest.raises(ValueError, match="format"):
+        render_steps(x * x, tmp_path, format="gif")
+
+
+def test_frames_style_pending_and_active(tmp_path: Path) -> None:
+    x = tg.tensor(3.0, requires_grad=True, name="x")
+    y = tg.tensor(-4.0, requires_grad=True, name="y")
+    frames, sources = frame_sources(x * y + x)
+    plus = next(i for i, fr in enumerate(frames) if fr.caption.startswith("Backward, + gate"))
+    assert "grad so far 1" in sources[plus]  # x waits for the * gate
+    assert "grad so far" not in sources[-1]
+    assert "#7c3aed" in sources[plus]  # the active gate's border
+
+
+def test_cli_animate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "lecture.html"
+    code = main(["animate", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2", "w=-1", "-o", str(out)])
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "2 × (-4) = -8" in page
+    assert str(out) in capsys.readouterr().out
+    assert main(["animate", "__import__('os')", "-o", str(tmp_path / "x.html")]) != 0
+    assert not (tmp_path / "x.html").exists()
+
+
+# ----------------------------------------------------------------------------- heatmaps
+
+
+def test_heatmap_png_decodes_to_its_colours() -> None:
+    a = np.array([[-2.0, 0.0, 1.0], [0.5, -1.0, 2.0]])
+    png = heatmap_png(a, diverging=True, cell=4)
+    img = matplotlib.image.imread(BytesIO(png))  # an independent PNG decoder
+    assert img.shape == (8, 12, 3)
+    expected = np.repeat(np.repeat(colorize(a, diverging=True), 4, 0), 4, 1)
+    np.testing.assert_array_equal(np.rint(img * 255).astype(np.uint8), expected)
+    # the diverging map: 0 is white, negative blue, positive red
+    rgb = colorize(a, diverging=True)
+    assert rgb[0, 1].tolist() == [255, 255, 255]
+    assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[1, 2, 0] > rgb[1, 2, 2]
+
+
+def test_big_matrix_node_shows_heatmaps_and_stays_self_contained() -> None:
+    rng = np.random.default_rng(0)
+    W = tg.tensor(rng.normal(size=(10, 30)), requires_grad=True, name="W")
+    x = tg.tensor(rng.normal(size=30))
+    loss = tg.sum(tg.relu(W @ x))
+    loss.backward()
+    svg = viz.draw(loss).svg()
+    ET.fromstring(svg.encode("utf-8"))
+    images = re.findall(r"<image\b[^>]*>", svg)
+    assert len(images) == 2  # W's value and W's gradient
+    assert all("data:image/png;base64," in im for im in images)
+    assert _external_refs(svg) == []
+    small = viz.draw(loss, heatmaps=False).svg()
+    assert "<image" not in small
+
+
+def test_player_doctests() -> None:
+    import viz.player
+
+    result = doctest.testmod(viz.player)
+    assert result.attempted > 0 and result.failed == 0
