@@ -103,7 +103,10 @@ def show(a: Any) -> str:
     if a.size == 0:
         return f"[{shape}: empty]"
     a64 = a.astype(np.float64, copy=False)
-    return f"[{shape}: mean {fmt(a64.mean())}, norm {fmt(np.linalg.norm(a64))}]"
+    mean, norm = a64.mean(), np.linalg.norm(a64)
+    if abs(mean) < 1e-12 * np.abs(a64).max():
+        mean = 0.0  # rounding noise of a mean that is 0, as a softmax gradient's is
+    return f"[{shape}: mean {fmt(mean)}, norm {fmt(norm)}]"
 
 
 def _names(nodes: list[tg.Tensor]) -> dict[int, str]:
