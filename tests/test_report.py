@@ -39,7 +39,11 @@ def _check_report(index: Path, text: str) -> dict[str, tuple[float, float]]:
     assert links.sources, "no pictures linked"
     for src in links.sources:
         assert "/" not in src and ":" not in src, src
-        assert (out / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", src
+        head = (out / src).read_bytes()[:15]
+        if src.endswith(".html"):  # the backprop player: a page of its own, next to index
+            assert head == b"<!DOCTYPE html>", src
+        else:
+            assert head[:8] == b"\x89PNG\r\n\x1a\n", src
     expected = {
         "test_image.png",
         "svm_vs_softmax.png",
@@ -101,6 +105,16 @@ def test_run_demo_lecture_graph_values(digits_demo):
         assert f">grad {grad}<" in svg, grad
     page = html.unescape(index.read_text())
     assert svg[svg.find("<svg") : svg.find("<svg") + 300] in page
+
+
+def test_run_demo_links_the_backprop_player(digits_demo):
+    index, _ = digits_demo
+    page = index.read_text(encoding="utf-8")
+    assert 'href="lecture_backprop.html"' in page
+    player = (index.parent / "lecture_backprop.html").read_text(encoding="utf-8")
+    # The * gate with the lecture's names and numbers: p = x*y, df/dp = 2, y = -4.
+    assert "upstream ∂f/∂p = 2" in player and "2 × (-4) = -8" in player
+    assert player.count('<div class="frame"') == 11  # 1 + 4 gates, seed + 4 gates + the end
 
 
 def test_lecture_graph_reuses_the_cli_drawing(tmp_path):

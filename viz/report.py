@@ -214,7 +214,8 @@ def lecture_graph_svg(out: Path, draw: bool = True) -> Path:
     return _lecture_graph(out)
 
 
-def _lecture_graph(out: Path) -> Path:
+def _lecture_tensor() -> tg.Tensor:
+    """The lecture's f = 2(xy + max(z, w)) at (3, -4, 2, -1), steps named p, q, v, f."""
     x, y, z, w = (
         tg.tensor(v, requires_grad=True, name=n)
         for v, n in ((3.0, "x"), (-4.0, "y"), (2.0, "z"), (-1.0, "w"))
@@ -225,8 +226,29 @@ def _lecture_graph(out: Path) -> Path:
     f = 2 * v
     for t, name in ((p, "p"), (q, "q"), (v, "v"), (f, "f")):
         t.name = name
+    return f
+
+
+def _lecture_graph(out: Path) -> Path:
+    f = _lecture_tensor()
     f.backward()
     return render(f, out / "lecture_graph.svg", title="f = 2·(x·y + max(z, w)), after backward")
+
+
+def lecture_player(out: Path) -> Path:
+    """The lecture's forward and backward pass, gate by gate, as an HTML player in ``out``.
+
+    >>> import tempfile
+    >>> lecture_player(Path(tempfile.mkdtemp())).name
+    'lecture_backprop.html'
+    """
+    from viz.player import animate  # the player renders a dozen frames: only when asked
+
+    return animate(
+        _lecture_tensor(),
+        out / "lecture_backprop.html",
+        title="Backprop, step by step: f = 2·(x·y + max(z, w)) at x = 3, y = −4, z = 2, w = −1",
+    )
 
 
 def _toy_regions(out: Path) -> list[Path]:
@@ -285,6 +307,8 @@ def run_demo(
     print(f"== tensorgraph demo on {dataset}{' (quick)' if quick else ''}: writing {out}/")
 
     lecture_svg = lecture_graph_svg(out, lecture)
+    player = lecture_player(out)
+    print(f"wrote {player}")
 
     split = load_split(dataset, quick=quick)
     print(
@@ -340,7 +364,9 @@ def run_demo(
     step_svg = render(step, out / "svm_step.svg", title="one SVM training step on 4 examples")
     svm.W.grad = svm.b.grad = None
 
-    index = _write_html(out, split, trained, rows, pictures, regions, lecture_svg, step_svg, hard)
+    index = _write_html(
+        out, split, trained, rows, pictures, regions, lecture_svg, step_svg, hard, player
+    )
     total = time.perf_counter() - started
     print(f"wrote {index}  ({total:.1f} s in all)")
     return index
@@ -356,6 +382,7 @@ def _write_html(
     lecture_svg: Path,
     step_svg: Path,
     hard: int,
+    player: Path | None = None,
 ) -> Path:
     esc = html.escape
 
@@ -387,7 +414,14 @@ def _write_html(
             "The lecture's graph",
             "<p>f = 2·(x·y + max(z, w)) at x = 3, y = −4, z = 2, w = −1: every gate with "
             "its value (forward) and gradient (backward): f = −20, ∇f = [−8, 6, 2, 0].</p>"
-            f'<div class="svg">{_svg_inline(lecture_svg)}</div>',
+            + (
+                f'<p><a href="{esc(player.name)}">Watch backprop happen, step by step</a>: '
+                "the forward pass, then each gate's rule with its numbers "
+                "(upstream × local = downstream), in a player (one HTML file).</p>"
+                if player is not None
+                else ""
+            )
+            + f'<div class="svg">{_svg_inline(lecture_svg)}</div>',
         ),
         (
             "Results",
