@@ -221,3 +221,14 @@ def test_no_backward_without_gradients() -> None:
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_small_elementwise_gate_spells_out_entries() -> None:
+    M = tg.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True, name="M")
+    frames = steps(tg.sum(tg.relu(M) * 2))
+    tm = torch.tensor([[1.0, -2.0], [3.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    (torch.relu(tm) * 2).sum().backward()
+    relu = next(fr for fr in frames if fr.caption.startswith("Backward, relu gate"))
+    want = "[" + ", ".join("[" + ", ".join(f"{v:g}" for v in row) + "]" for row in tm.grad) + "]"
+    assert "upstream ⊙ local = [[2, 2], [2, 2]] ⊙ [[1, 0], [1, 1]] = " + want in relu.caption
+    assert "max routes" in relu.caption

@@ -99,6 +99,8 @@ def show(a: Any) -> str:
         return fmt(a)
     if a.ndim == 1 and a.size <= 4:
         return "[" + ", ".join(fmt(v) for v in a) + "]"
+    if a.ndim == 2 and a.size <= 4:
+        return "[" + ", ".join(show(row) for row in a) + "]"
     shape = "×".join(str(n) for n in a.shape)
     if a.size == 0:
         return f"[{shape}: empty]"
@@ -260,8 +262,10 @@ def _forward_caption(n: tg.Tensor, names: dict[int, str]) -> str:
         else:
             fname = "max" if n.op == "maximum" else "min" if n.op == "minimum" else n.op
             expr = f"{fname}({', '.join(fmt(i.data) for i in ins)})"
+        if re.sub(r"[\s()]", "", expr.replace("×", "*")) == re.sub(r"[\s()]", "", names[id(n)]):
+            head = f"Forward, {symbol} gate: "  # "1 + 2 = 1 + 2 = 3" says it twice
         return f"{head}{expr} = {fmt(n.data)}"
-    shapes = " and ".join("×".join(map(str, i.shape)) or "scalar" for i in ins)
+    shapes = " and ".join(str(i.shape) for i in ins)
     return f"{head}{show(n.data)} (from {shapes})"
 
 
@@ -280,7 +284,7 @@ def _backward_caption(
     scalar = upstream.size == 1 and all(i.data.size == 1 for i in node.inputs)
     # Every backward rule is linear in the upstream gradient, so the rule at upstream 1
     # is the local gradient itself.
-    local = tg.local_backward(node, np.ones_like(upstream)) if scalar else []
+    local = tg.local_backward(node, np.ones_like(upstream))
     parts = []
     running = dict(before)
     for k, (inp, g) in enumerate(zip(node.inputs, sent, strict=True)):
@@ -289,6 +293,13 @@ def _backward_caption(
         d = f"∂{out_name}/∂{_d(names[id(inp)])}"
         if scalar:
             text = f"{d} = upstream × local = {_factor(upstream)} × {_factor(local[k])} = {fmt(g)}"
+        elif (
+            g.size <= 4
+            and g.shape == upstream.shape == local[k].shape
+            and np.allclose(g, upstream * local[k])
+        ):
+            # An elementwise gate: the same rule, entry by entry (checked, not assumed).
+            text = f"{d} = upstream ⊙ local = {show(upstream)} ⊙ {show(local[k])} = {show(g)}"
         else:
             text = f"{d} gets {show(g)}"
         if id(inp) in running:
