@@ -26,8 +26,8 @@ TITLE = "6. Fashion-MNIST end to end (fit seconds, accuracy)"
 FOLDER = Path("/usr/share/datasets/fashion-mnist")
 
 # Chosen on the 10k validation split (see benchmarks/tune_fashion.py).
-SOFTMAX = {"learning_rate": 0.01, "reg": 1e-4, "epochs": 20, "batch_size": 128}
-SVM = {"learning_rate": 0.005, "reg": 1e-4, "epochs": 20, "batch_size": 128}
+SOFTMAX = {"learning_rate": 0.03, "reg": 1e-5, "epochs": 19, "batch_size": 128}
+SVM = {"learning_rate": 0.003, "reg": 1e-5, "epochs": 20, "batch_size": 128}
 SKLEARN_C = 0.1
 BARS = {"tensorgraph SoftmaxClassifier": 0.84, "tensorgraph LinearSVM": 0.83}
 
@@ -85,6 +85,7 @@ def run(quick: bool) -> CaseResult:
         fit_s = time.perf_counter() - t0
         val_acc = float(np.mean(clf.predict(X_val) == y_val))
         test_acc = float(np.mean(clf.predict(X_test) == y_test))
+        print(f"   {name}: fit {fit_s:.1f} s, val {val_acc:.4f}, test {test_acc:.4f}", flush=True)
         res.numbers[f"{name} fit s"] = fit_s
         res.numbers[f"{name} test accuracy"] = test_acc
         rows.append([name, fmt(fit_s), f"{val_acc:.4f}", f"**{test_acc:.4f}**", params(clf)])
@@ -93,15 +94,15 @@ def run(quick: bool) -> CaseResult:
             res.checks.append(Check(f"{name}: score() = mean(predict == y)", same))
         if name in BARS and not quick:
             res.targets.append(
-                Target(f"{name}: 1 − test accuracy", 1 - test_acc, 1 - BARS[name], "")
+                Target(f"{name}: test accuracy", test_acc, BARS[name], "", at_least=True)
             )
     res.tables.append(Table(["model", "fit s", "val accuracy", "test accuracy", "settings"], rows))
     n = f"{len(X_train):,} train / {len(X_val):,} val / {len(X_test):,} test"
     res.notes.append(f"{n}, {X_train.shape[1]} pixels, float64, x/255 − mean image.")
     res.notes.append(
-        "Targets are written as error rates (1 − accuracy ≤ 1 − bar): softmax ≥ 0.84, "
-        "SVM ≥ 0.83 test accuracy. The research notes measured scikit-learn at 0.843 "
-        "(LogisticRegression) and 0.838 (LinearSVC) on this protocol."
+        "Quality bar of issue 5: softmax ≥ 0.84 and SVM ≥ 0.83 test accuracy. The research "
+        "notes measured scikit-learn at 0.843 (LogisticRegression) and 0.838 (LinearSVC) on "
+        "this protocol."
     )
     if quick:
         res.notes.append("--quick: a 5% slice and 2 epochs, so accuracies are not comparable.")

@@ -76,16 +76,19 @@ def measure(
 
 @dataclass
 class Target:
-    """A ratio (or value) that must stay at or under a limit."""
+    """A ratio (or value) that must stay at or under a limit (or reach it: at_least)."""
 
     what: str
     value: float
     limit: float
     unit: str = "×"
+    at_least: bool = False
 
     @property
     def passed(self) -> bool:
-        return math.isfinite(self.value) and self.value <= self.limit
+        if not math.isfinite(self.value):
+            return False
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
 
 
 @dataclass
@@ -177,7 +180,7 @@ def markdown_targets(targets: list[Target]) -> str:
     lines = ["| target | measured | limit | result |", "|---|---|---|---|"]
     for t in targets:
         verdict = "PASS" if t.passed else "**MISS**"
-        lines.append(
-            f"| {t.what} | {fmt(t.value)}{t.unit} | ≤ {fmt(t.limit)}{t.unit} | {verdict} |"
-        )
+        sign = "≥" if t.at_least else "≤"
+        value = fmt(t.value, 4 if t.at_least else 3)  # accuracies: 4 digits
+        lines.append(f"| {t.what} | {value}{t.unit} | {sign} {fmt(t.limit)}{t.unit} | {verdict} |")
     return "\n".join(lines)

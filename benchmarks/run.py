@@ -80,6 +80,17 @@ def machine() -> dict[str, object]:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
+        # The checkout is shared while people work: say when the code measured is not
+        # exactly the commit named.
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "tensorgraph", "viz"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.split("\n")
+        changed = [line[3:] for line in dirty if line.strip()]
+        if changed:
+            commit += " + uncommitted changes to " + ", ".join(changed)
     except OSError:
         commit = ""
     return {
@@ -204,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
             res = run_case(key, args.quick)
             results.append(res)
             for t in res.targets:
+                sign = "≥" if t.at_least else "≤"
                 print(
-                    f"   {t.what}: {t.value:.3g}{t.unit} (limit {t.limit:g}) "
+                    f"   {t.what}: {t.value:.4g}{t.unit} ({sign} {t.limit:g}) "
                     f"{'PASS' if t.passed else 'MISS'}",
                     flush=True,
                 )
