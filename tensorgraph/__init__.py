@@ -10,6 +10,7 @@
 """
 
 from . import data, optim, tune
+from .anomaly import AnomalyError, ModifiedInPlaceError, detect_anomaly, is_anomaly_enabled
 from .gradcheck import GradcheckKinkWarning, GradcheckResult, gradcheck, numerical_grad
 from .linear import LinearClassifier, LinearSVM, SoftmaxClassifier
 from .losses import l1, l2, softmax_loss, svm_loss
@@ -55,6 +56,10 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnomalyError",
+    "ModifiedInPlaceError",
+    "detect_anomaly",
+    "is_anomaly_enabled",
     "GradcheckKinkWarning",
     "GradcheckResult",
     "LinearClassifier",

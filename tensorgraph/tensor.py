@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly import _AnomalyMode, check_grads, check_seed, watch
+
 # A backward rule: upstream gradient in, one gradient (or None) per input out.
 Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 
@@ -181,6 +183,8 @@ class Tensor:
             t.inputs = ()
             t.attrs = _EMPTY
             t._backward = None
+        if _AnomalyMode.enabled:  # tg.detect_anomaly() (anomaly.py); one flag read when off
+            t._backward = watch(t, op, inputs, t._backward)
         return t
 
     # ----- array-like attributes -----
@@ -331,6 +335,8 @@ class Tensor:
                 raise ValueError(
                     f"backward: grad has shape {seed.shape} but the output has shape {self.shape}"
                 )
+        if _AnomalyMode.enabled:  # tg.detect_anomaly(): the seed must be finite too
+            check_seed(seed)
 
         order = topological_order(self)
         for node in order:
@@ -342,7 +348,10 @@ class Tensor:
             backward = node._backward
             if backward is None or node.grad is None:
                 continue
-            for inp, g in zip(node.inputs, backward(node.grad), strict=True):
+            grads = backward(node.grad)
+            if _AnomalyMode.enabled:  # tg.detect_anomaly(): no NaN or inf flows on
+                check_grads(node, grads)
+            for inp, g in zip(node.inputs, grads, strict=True):
                 if g is not None and inp.requires_grad:
                     _accumulate(inp, g)
 
