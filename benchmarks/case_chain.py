@@ -13,7 +13,15 @@ import numpy as np
 import torch
 
 import tensorgraph as tg
-from benchmarks.common import CaseResult, Check, Table, Target, fmt_timing, measure
+from benchmarks.common import (
+    TIMING_COLUMNS,
+    CaseResult,
+    Check,
+    Table,
+    Target,
+    fmt_timing,
+    measure,
+)
 
 N_OPS = 100
 SHAPE = (4,)
@@ -104,12 +112,12 @@ def run(quick: bool) -> CaseResult:
     rows = []
     for name, t in times.items():
         rows.append([name, *fmt_timing(t, per_op)])
-        res.numbers[f"{name} µs/op"] = t.med * per_op
-    res.tables.append(Table(["impl", "median µs/op", "round range", "CPU µs/op"], rows))
-    ours = times["tensorgraph"].med
-    res.targets.append(Target("tensorgraph / PyTorch", ours / times["PyTorch"].med, 0.35))
+        res.numbers[f"{name} µs/op"] = t.cpu * per_op
+    res.tables.append(Table(["impl", *(f"{c}, µs/op" for c in TIMING_COLUMNS)], rows))
+    ours = times["tensorgraph"].cpu
+    res.targets.append(Target("tensorgraph / PyTorch", ours / times["PyTorch"].cpu, 0.35))
     res.targets.append(
-        Target("tensorgraph / hand-written numpy", ours / times["numpy hand-written"].med, 2.0)
+        Target("tensorgraph / hand-written numpy", ours / times["numpy hand-written"].cpu, 2.0)
     )
     res.notes.append(
         "Every operand needs a gradient; the seed is a ones vector passed to backward. "

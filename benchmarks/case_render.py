@@ -9,7 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 import tensorgraph as tg
-from benchmarks.common import CaseResult, Check, Table, Target, fmt_timing, measure, unavailable
+from benchmarks.common import (
+    TIMING_COLUMNS,
+    CaseResult,
+    Check,
+    Table,
+    Target,
+    fmt_timing,
+    measure,
+    unavailable,
+)
 
 TITLE = "5. Rendering (ms per drawing)"
 TARGETS = {"lecture SVG": 0.050, "lecture PNG": 0.100, "1,000-node SVG": 2.0}
@@ -87,10 +96,10 @@ def run(quick: bool) -> CaseResult:
 
     rows = []
     for name, t in times.items():
-        rows.append([name, *fmt_timing(t, 1e3)])
+        rows.append([name, *fmt_timing(t, 1e3, bold_wall=True)])
         res.numbers[f"{name} ms"] = t.med * 1e3
         res.targets.append(Target(f"{name}", t.med * 1e3, TARGETS[kinds[name]] * 1e3, " ms"))
-    res.tables.append(Table(["drawing, backend", "median ms", "round range", "CPU ms"], rows))
+    res.tables.append(Table(["drawing, backend", *(f"{c}, ms" for c in TIMING_COLUMNS)], rows))
     res.notes.append(
         f"Backends found: {', '.join(backends)}. The big graph is a chain of {n_ops} scalar ops "
         f"(multiply by a named parameter, tanh), {n_nodes} nodes as drawn (tensors and gates). "

@@ -4,8 +4,9 @@ Timing method (the one in the research notes): after a warm-up call, each *round
 every implementation `repeats` times, one implementation after the other (side by side,
 so they see the same machine load), and keeps the median of that round. We report the
 median of the round medians, with the smallest and largest round median as the range,
-and the median CPU time (process time) beside it: on a shared box wall time includes
-waiting for the core, CPU time does not.
+for CPU time (process time) and for wall time. Ratios use CPU time: on a box shared
+with other jobs, wall time also counts the time spent waiting for a core, which has
+nothing to do with the code measured (one BLAS thread, so CPU time is the work done).
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from typing import Any
 
 @dataclass
 class Timing:
-    """Seconds per call: median of round medians, min and max round median, median CPU."""
+    """Seconds per call: median of round medians and min/max round median, wall and CPU."""
 
     med: float
     lo: float
     hi: float
     cpu: float
-
-    def scaled(self, factor: float) -> Timing:
-        return Timing(self.med * factor, self.lo * factor, self.hi * factor, self.cpu * factor)
+    cpu_lo: float
+    cpu_hi: float
 
 
 def measure(
@@ -69,6 +69,8 @@ def measure(
             lo=min(walls[name]),
             hi=max(walls[name]),
             cpu=statistics.median(cpus[name]),
+            cpu_lo=min(cpus[name]),
+            cpu_hi=max(cpus[name]),
         )
         for name in impls
     }
@@ -156,12 +158,17 @@ def fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits - 1 - mag}f}"
 
 
-def fmt_timing(t: Timing, scale: float = 1.0) -> list[str]:
-    """Columns: median, [min–max] of round medians, CPU median, in the given unit."""
+TIMING_COLUMNS = ["CPU median", "CPU range", "wall median", "wall range"]
+
+
+def fmt_timing(t: Timing, scale: float = 1.0, bold_wall: bool = False) -> list[str]:
+    """The TIMING_COLUMNS: median and min–max of the round medians, CPU then wall."""
+    cpu, wall = fmt(t.cpu * scale), fmt(t.med * scale)
     return [
-        f"**{fmt(t.med * scale)}**",
+        cpu if bold_wall else f"**{cpu}**",
+        f"{fmt(t.cpu_lo * scale)}–{fmt(t.cpu_hi * scale)}",
+        f"**{wall}**" if bold_wall else wall,
         f"{fmt(t.lo * scale)}–{fmt(t.hi * scale)}",
-        fmt(t.cpu * scale),
     ]
 
 

@@ -170,10 +170,13 @@ def write_report(
         "",
         "BLAS pinned to 1 thread (threadpoolctl) and `torch.set_num_threads(1)`. After a "
         "warm-up call, each round times every implementation side by side (same load), "
-        "several repeats each; a table shows the **median of the round medians**, the range "
-        "of round medians (min–max) and the median CPU time. Ratios and PASS/MISS are "
-        "computed from medians measured in the same run. The garbage collector stays on, "
-        "as in a user's process.",
+        "several repeats each; tables show the **median of the round medians** and the "
+        "range of the round medians (min–max), for CPU time (this process) and wall time. "
+        "Ratios and PASS/MISS use the CPU-time medians measured in the same run: the "
+        "machine is shared, and wall time also counts waiting for a core, which the code "
+        "measured does not cause (see the load average above). Rendering is the exception: "
+        "the system `dot` runs in a child process, so its targets use wall time. The "
+        "garbage collector stays on, as in a user's process.",
         "",
     ]
     for key in CASES:
