@@ -87,6 +87,19 @@ def run(quick: bool) -> CaseResult:
     runs = sum(a["collections"] - b["collections"] for a, b in zip(after, before, strict=True))
     collected = sum(a["collected"] - b["collected"] for a, b in zip(after, before, strict=True))
 
+    # Contrast, so the zero above means something: micrograd's nodes are closure cycles.
+    from benchmarks.case_lecture import run_micrograd
+
+    gc.collect()
+    before_mg = gc.get_stats()
+    for _ in range(steps):
+        run_micrograd()
+    after_mg = gc.get_stats()
+    collected_mg = (
+        sum(a["collected"] - b["collected"] for a, b in zip(after_mg, before_mg, strict=True))
+        + gc.collect()
+    )
+
     rows = [
         [f"RSS after step {early}", f"{fmt(rss_early)} MB"],
         [f"RSS after step {steps}", f"{fmt(rss_end)} MB"],
@@ -100,11 +113,18 @@ def run(quick: bool) -> CaseResult:
         ["objects the gc collected during the loop", str(collected)],
         ["unreachable objects found by gc.collect() after the loop", str(unreachable)],
         ["time per step", f"{fmt(seconds / steps * 1e3)} ms"],
+        [
+            f"contrast: objects the gc collected over {steps} micrograd lecture examples",
+            str(collected_mg),
+        ],
     ]
     res.tables.append(Table(["measure", "value"], rows))
     growth = rss_end - rss_early
     res.targets.append(Target(f"RSS growth, step {early} → {steps}", growth, 4.0, " MB"))
     res.targets.append(Target("objects collected by gc (cycles)", collected + unreachable, 0, ""))
+    res.checks.append(
+        Check("the gc count detects cycles (micrograd's > 0)", collected_mg > 0, str(collected_mg))
+    )
     res.checks.append(
         Check(
             "no tensors kept between steps",
