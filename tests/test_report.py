@@ -42,6 +42,8 @@ def _check_report(index: Path, text: str) -> dict[str, tuple[float, float]]:
         head = (out / src).read_bytes()[:15]
         if src.endswith(".html"):  # the backprop player: a page of its own, next to index
             assert head == b"<!DOCTYPE html>", src
+        elif src.endswith(".svg"):  # a drawn graph, also inline on the page
+            assert b"<svg" in (out / src).read_bytes()[:400], src
         else:
             assert head[:8] == b"\x89PNG\r\n\x1a\n", src
     expected = {

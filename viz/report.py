@@ -470,7 +470,8 @@ def _write_html(
             "One SVM training step, drawn",
             "<p><code>L = svm.loss(X_train[:4], y_train[:4]); L.backward()</code>: "
             "scores = X W<sup>T</sup> + b, the SVM loss gate, the L2 penalty, and the "
-            "gradient of every node.</p>" + f'<div class="svg">{_svg_inline(step_svg)}</div>',
+            f'gradient of every node (<a href="{esc(step_svg.name)}">full size</a>).</p>'
+            + f'<div class="svg">{_svg_inline(step_svg)}</div>',
         ),
     ]
     body = "\n".join(f"<section><h2>{esc(h)}</h2>{content}</section>" for h, content in sections)
