@@ -296,3 +296,10 @@ def test_read_idx_uncompressed(tmp_path):
     p = tmp_path / "x-idx3-ubyte"
     p.write_bytes(bytes([0, 0, 8, 2]) + np.array([2, 3], ">u4").tobytes() + bytes(range(6)))
     np.testing.assert_array_equal(data.read_idx(p), np.arange(6).reshape(2, 3))
+
+
+def test_doctests():
+    import doctest
+
+    result = doctest.testmod(data, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 5 and result.failed == 0

@@ -69,3 +69,10 @@ def test_make_blobs():
     np.testing.assert_allclose(X[y == 0].std(axis=0), [0.5, 0.5], rtol=0.2)
     with pytest.raises(ValueError, match="std > 0"):
         tg.data.make_blobs(std=0)
+
+
+def test_doctests():
+    import doctest
+
+    result = doctest.testmod(plots, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0

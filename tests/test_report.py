@@ -144,3 +144,10 @@ def test_run_demo_quick_fashion_mnist(tmp_path, capsys):
     results = _check_report(index, text)
     for _, test in results.values():
         assert test > 0.6  # 5k images, 2 epochs: far above chance (0.1)
+
+
+def test_doctests():
+    import doctest
+
+    result = doctest.testmod(report, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
