@@ -151,3 +151,20 @@ def test_doctests():
 
     result = doctest.testmod(report, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_cli_demo_refuses_an_unknown_dataset(capsys, tmp_path):
+    from viz import cli
+
+    assert cli.main(["demo", "--out", str(tmp_path), "--dataset", "cifar"]) == 2
+    assert "unknown dataset 'cifar'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before doing anything
+
+
+def test_cli_demo_says_how_to_get_fashion_mnist(capsys, tmp_path, monkeypatch):
+    from viz import cli
+
+    monkeypatch.setattr(tg.data, "FASHION_MNIST_DIR", tmp_path / "nowhere")
+    code = cli.main(["demo", "--out", str(tmp_path / "out"), "--dataset", "fashion-mnist"])
+    assert code == 1
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err

@@ -121,10 +121,22 @@ def demo(args: argparse.Namespace) -> int:
     lecture=False)`` runs after the lecture part (which has drawn the lecture already).
     """
     out = Path(args.out)
-    code = lecture_demo(out)
     report = _report_module()
+    datasets = getattr(report, "DATASETS", None)
+    if datasets and args.dataset not in (None, *datasets):
+        print(
+            f"tensorgraph demo: unknown dataset {args.dataset!r}; "
+            f"choose one of {', '.join(datasets)}",
+            file=sys.stderr,
+        )
+        return 2
+    code = lecture_demo(out)
     if report is not None:
-        report.run_demo(out, args.dataset, quick=args.quick, lecture=False)
+        try:
+            report.run_demo(out, args.dataset, quick=args.quick, lecture=False)
+        except FileNotFoundError as err:  # Fashion-MNIST not installed: say how to get it
+            print(f"tensorgraph demo: {err}", file=sys.stderr)
+            return 1
     return code
 
 
