@@ -179,6 +179,18 @@ def write_report(
         "garbage collector stays on, as in a user's process.",
         "",
     ]
+    # Summary: PASS/MISS counted from each section's target table (old sections too).
+    lines += ["## Summary", "", "| case | targets met | missed |", "|---|---|---|"]
+    for key in CASES:
+        body = fresh.get(key, old.get(key))
+        if body is None:
+            continue
+        title = body.split("\n", 1)[0].removeprefix("## ")
+        passed, missed = body.count("| PASS |"), body.count("| **MISS** |")
+        if passed + missed == 0:
+            passed = "—" if "Not available yet" not in body else "not available yet"
+        lines.append(f"| {title} | {passed} | {missed or ''} |")
+    lines.append("")
     for key in CASES:
         body = fresh.get(key, old.get(key))
         if body is not None:
