@@ -423,6 +423,16 @@ def build_index(p: Program) -> Pair | None:
     return Pair(x.t[idx_t] if p.draw(st.booleans()) else tg.index(x.t, idx_t), x.u[idx_u])
 
 
+@builds("detach")
+def build_detach(p: Program) -> Pair | None:
+    """Not an op: a cut in the graph. Later ops see a constant; no gradient flows back."""
+    x = pick(p) or new_leaf(p, base_shape(p))
+    if p.draw(st.booleans()):
+        return Pair(x.t.detach(), x.u.detach())
+    with tg.no_grad(), torch.no_grad():
+        return Pair(x.t * 1.0, x.u * 1.0)
+
+
 # ----- the fused loss gates (tensorgraph/losses.py), against torch's own losses -----
 
 
