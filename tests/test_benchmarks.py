@@ -66,3 +66,18 @@ def test_quick_benchmark_run_produces_every_case(tmp_path: Path) -> None:
     for key in results:
         assert f"<!-- case:{key} -->" in report
     assert "PASS" in report or "MISS" in report
+
+    # --only reruns one case and keeps every other section of the report as it was.
+    old_sections = report.split("<!-- case:chain -->", 1)[1]
+    rerun = subprocess.run(
+        [*cmd[:-2], "--quick", "--only", "lecture", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    report = out.read_text()
+    assert report.split("<!-- case:chain -->", 1)[1] == old_sections
+    assert "--only lecture" in report
+    assert report.count("<!-- case:") == len(results)
