@@ -18,6 +18,7 @@ is freed by reference counting alone.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from .anomaly import _AnomalyMode, check_grads, check_seed, watch
 Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 
 _EMPTY: dict[str, Any] = {}
+_creation_counter = itertools.count()
 
 
 class _GradMode:
@@ -75,6 +77,11 @@ class no_grad(contextlib.ContextDecorator):
 
 def _as_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray:
     """Turn user data into a float array (ints and bools become float64)."""
+    if dtype is None:  # fast paths for what ops and leaves pass most: float arrays and floats
+        if type(data) is np.ndarray and data.dtype.kind == "f":
+            return data
+        if type(data) is float:
+            return np.array(data)
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, str | bytes):
@@ -118,7 +125,9 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "attrs", "_backward")
-    __slots__ += ("__weakref__",)
+    # _seq: creation order of computed tensors. Inputs always exist before the ops that
+    # use them, so sorting a graph by _seq is a topological order (backward relies on it).
+    __slots__ += ("_seq", "__weakref__")
 
     # numpy must not treat a Tensor as an array-like inside its own operators:
     # `ndarray + Tensor` then defers to Tensor.__radd__, which records the op.
@@ -153,6 +162,7 @@ class Tensor:
         self.inputs = ()
         self.attrs = _EMPTY
         self._backward = None
+        self._seq = -1
 
     # ----- the record a computed tensor gets (ops.py calls this) -----
 
@@ -172,17 +182,24 @@ class Tensor:
         t.grad = None
         t.name = None
         if _GradMode.enabled:
-            t.requires_grad = any(i.requires_grad for i in inputs)
+            requires_grad = False
+            for i in inputs:  # a plain loop: any(<generator>) costs more for 1-2 inputs
+                if i.requires_grad:
+                    requires_grad = True
+                    break
+            t.requires_grad = requires_grad
             t.op = op
             t.inputs = inputs
             t.attrs = attrs if attrs is not None else _EMPTY
             t._backward = backward
+            t._seq = next(_creation_counter)
         else:
             t.requires_grad = False
             t.op = None
             t.inputs = ()
             t.attrs = _EMPTY
             t._backward = None
+            t._seq = -1
         if _AnomalyMode.enabled:  # tg.detect_anomaly() (anomaly.py); one flag read when off
             t._backward = watch(t, op, inputs, t._backward)
         return t
@@ -328,7 +345,7 @@ class Tensor:
                     f"backward: the output has shape {self.shape}; pass grad= of that shape "
                     "(a seed of 1 only makes sense for a one-element output)"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.ones(self.data.shape, self.data.dtype)
         else:
             seed = _as_array(grad, self.data.dtype, where="backward")
             if seed.shape != self.data.shape:
@@ -352,7 +369,17 @@ class Tensor:
             if _AnomalyMode.enabled:  # tg.detect_anomaly(): no NaN or inf flows on
                 check_grads(node, grads)
             for inp, g in zip(node.inputs, grads, strict=True):
-                if g is not None and inp.requires_grad:
+                if g is None or not inp.requires_grad:
+                    continue
+                if (
+                    inp.grad is None
+                    and inp._backward is not None
+                    and type(g) is np.ndarray
+                    and g.shape == inp.data.shape
+                    and g.dtype == inp.data.dtype
+                ):
+                    inp.grad = g  # the common case, inlined: an intermediate's first gradient
+                else:
                     _accumulate(inp, g)
 
 
@@ -399,22 +426,21 @@ def topological_order(root: Tensor) -> list[Tensor]:
     >>> [t.op for t in topological_order(a + a)]
     [None, 'add']
     """
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
+    # Collect what needs a gradient (any order), then sort by creation: cheaper than a
+    # depth-first post-order, and just as iterative.
+    nodes = [root]
+    seen = {id(root)}
+    for node in nodes:  # the list grows while we walk it
         for inp in node.inputs:
             if inp.requires_grad and id(inp) not in seen:
-                stack.append((inp, False))
-    return order
+                seen.add(id(inp))
+                nodes.append(inp)
+    nodes.sort(key=_creation_order)
+    return nodes
+
+
+def _creation_order(t: Tensor) -> int:
+    return t._seq
 
 
 def local_backward(t: Tensor, upstream: Any) -> list[np.ndarray]:
@@ -468,21 +494,29 @@ def graph_nodes(root: Tensor) -> list[Tensor]:
     >>> [t.op for t in graph_nodes(2 * x)]
     [None, None, 'mul']
     """
+    return _postorder(root)
+
+
+def _postorder(root: Tensor) -> list[Tensor]:
+    """Depth-first post-order over the inputs, left to right, with an explicit stack.
+
+    Each stack entry keeps an iterator over its node's inputs, so every edge is looked
+    at once and no node is pushed twice. This is the drawing order (inputs left to
+    right); backward uses the cheaper creation-order sort of ``topological_order``.
+    """
     order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    seen = {id(root)}
+    stack = [(root, iter(root.inputs))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for inp in reversed(node.inputs):
+        node, inputs = stack[-1]
+        for inp in inputs:
             if id(inp) not in seen:
-                stack.append((inp, False))
+                seen.add(id(inp))
+                stack.append((inp, iter(inp.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
     return order
 
 
