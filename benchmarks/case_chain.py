@@ -106,7 +106,7 @@ def run(quick: bool) -> CaseResult:
     )
     res.checks.append(Check("PyTorch grads = hand-written", bool(err_pt < 1e-10), f"{err_pt:.1e}"))
 
-    rounds, repeats, number = (2, 3, 3) if quick else (5, 7, 30)
+    rounds, repeats, number = (2, 3, 3) if quick else (7, 9, 40)
     times = measure(impls, rounds, repeats, number)
     per_op = 1e6 / N_OPS
     rows = []

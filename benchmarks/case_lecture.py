@@ -64,7 +64,7 @@ def run(quick: bool) -> CaseResult:
         )
         res.checks.append(Check(f"{name}: f = -20, grads = [-8, 6, 2, 0]", ok, f"{f}, {grads}"))
 
-    rounds, repeats, number = (2, 3, 20) if quick else (5, 7, 300)
+    rounds, repeats, number = (2, 3, 20) if quick else (7, 9, 500)
     times = measure(IMPLS, rounds, repeats, number)
     base = times["micrograd 0.1.0"].cpu
     rows = []
