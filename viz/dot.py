@@ -276,7 +276,9 @@ def tensor_label(
         cells += f"<TR><TD>{_font(escape(ov['note'], limit=80), NOTE_COLOR, 10)}</TD></TR>"
     width = int(ov.get("width", 1))
     return (
-        f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
+        # CELLPADDING 6, not 4: a browser showing the SVG may set the text a few pixels
+        # wider than Graphviz measured it (another font), and it must not touch the border.
+        f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="6" '
         f'STYLE="rounded" BGCOLOR="{_color(fill)}" COLOR="{_color(border)}">{cells}</TABLE>'
     )
 
@@ -352,7 +354,7 @@ def _legend(
         swatches.append(f"<TD>{_font(grad, GRAD_COLOR, 10)}</TD>")
     # The swatches sit in a table of their own, so a long title cannot stretch them.
     key = (
-        '<TABLE BORDER="0" CELLSPACING="6" CELLPADDING="3"><TR>'
+        '<TABLE BORDER="0" CELLSPACING="6" CELLPADDING="5"><TR>'
         + "".join(swatches)
         + "</TR></TABLE>"
     )
