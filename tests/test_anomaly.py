@@ -17,6 +17,9 @@ import tensorgraph.anomaly
 
 torch = pytest.importorskip("torch")
 
+# These tests make NaN and inf on purpose; numpy's RuntimeWarnings about it are noise.
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
 HERE = __file__
 
 
