@@ -154,6 +154,13 @@ def _rows(name: str, X: Any) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim != 2 or X.dtype.kind not in "fiub":
         raise ValueError(f"{name}: expected a 2-D numeric array (N, D), got {X.dtype} {X.shape}")
+    # NaN or inf would silently turn a whole feature (its mean and std) into NaN.
+    if X.dtype.kind == "f" and X.size and not (np.isfinite(X.min()) and np.isfinite(X.max())):
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(
+            f"{name}: X holds {X[tuple(bad)]} at row {bad[0]}, column {bad[1]}; "
+            "every feature must be a finite number"
+        )
     return X
 
 

@@ -330,6 +330,17 @@ def test_empty_training_data() -> None:
     fails(ValueError, lambda: clf.predict(np.ones((0, 2))), "predict", "(0, 2)")
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("prep", [tg.data.Standardizer, tg.data.MeanImage])
+def test_nan_or_inf_in_data_to_preprocess(prep: type, bad: float) -> None:
+    X, _ = blobs()
+    X[4, 1] = bad
+    name = prep.__name__
+    fails(ValueError, lambda: prep().fit(X), f"{name}.fit", str(bad), "row 4, column 1")
+    fitted = prep().fit(blobs()[0])
+    fails(ValueError, lambda: fitted.transform(X), f"{name}.transform", "row 4, column 1")
+
+
 # ===== model and data files =====
 
 
@@ -498,6 +509,7 @@ def test_expressions_that_reach_for_python(expr: str, parts: list[str]) -> None:
         ("x ** 10 ** 10", ["exponent", "too large"]),
         ("x ** (2 ** 100)", ["exponent", "too large"]),
         ("x * " + "9" * 400, ["too large"]),
+        ("x * 1e999", ["too large"]),  # Python reads it as inf
         ("x ** x", ["exponent must be a number"]),
     ],
 )

@@ -16,6 +16,7 @@ import struct
 import sys
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -23,7 +24,9 @@ import pytest
 
 import tensorgraph as tg
 import viz
+from viz import cli
 from viz.backends import available_backends
+from viz.steps import MAX_GATES
 
 CHAIN = 100_000  # ops in the deep chain (mul and add, alternating)
 WIDE = 10_000  # inputs of the wide sum
@@ -162,3 +165,34 @@ def test_one_input_used_ten_thousand_times() -> None:
     total.backward()
     np.testing.assert_allclose(x.grad, math.fsum(cs), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(total.item(), 3.0 * math.fsum(cs), rtol=1e-9, atol=1e-12)
+
+
+def test_step_by_step_refuses_a_huge_graph_at_once(
+    chain: tuple[tg.Tensor, tg.Tensor], tmp_path: Path
+) -> None:
+    """A film of 200,000 frames of a 300,000-node graph would never finish: refused."""
+    _, y = chain
+    for make in (viz.steps, lambda t: viz.animate(t, tmp_path / "film.html")):
+        with pytest.raises(ValueError) as err:
+            make(y)
+        assert f"{CHAIN} op gates" in str(err.value) and "viz.draw" in str(err.value)
+    assert not (tmp_path / "film.html").exists()
+
+
+def test_step_by_step_limit_is_exact() -> None:
+    x = tg.tensor(1.0, requires_grad=True, name="x")
+    y = x
+    for _ in range(MAX_GATES):
+        y = y * 1.0
+    assert len(viz.steps(y)) > 2 * MAX_GATES  # at the limit: every frame
+    with pytest.raises(ValueError, match=f"{MAX_GATES + 1} op gates"):
+        viz.steps(y * 1.0)
+
+
+def test_cli_animate_of_a_big_expression_says_why(tmp_path: Path, capsys) -> None:
+    expr = "x"
+    while len(expr) < 900:  # a balanced sum: shallow enough for the parser, 255 gates
+        expr = f"({expr}+{expr})"
+    code = cli.main(["animate", expr, "x=1", "-o", str(tmp_path / "a.html")])
+    err = capsys.readouterr().err
+    assert code == 2 and "255 op gates" in err and "Traceback" not in err

@@ -182,6 +182,9 @@ def animate_command(args: argparse.Namespace) -> int:
     except RendererNotFound as err:
         print(f"tensorgraph animate: {err}", file=sys.stderr)
         return 1
+    except ValueError as err:  # a graph too large to step through
+        print(f"tensorgraph animate: {err}", file=sys.stderr)
+        return 2
     print(_show(f.name or "f", f.data))
     print(f"wrote {path}")
     return 0

@@ -117,9 +117,11 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
                     f"only numbers are allowed as constants, not {_snippet(node)}"
                 )
             try:
-                float(node.value)
-            except OverflowError:
-                raise ExpressionError(f"the number {_snippet(node)} is too large") from None
+                finite = bool(np.isfinite(float(node.value)))
+            except OverflowError:  # an int too large for a float
+                finite = False
+            if not finite:  # 1e999 is read as inf
+                raise ExpressionError(f"the number {_snippet(node)} is too large")
             continue
         if isinstance(node, ast.Name):
             if node.id not in names:

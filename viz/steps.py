@@ -35,6 +35,9 @@ from .dot import fmt_number
 # How a binary op is written inline, and how tightly it binds (for parentheses).
 _INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2), "matmul": ("@", 2)}
 _MAX_NAME = 24  # longer expressions are called by their node id instead
+# Every frame holds and draws the whole graph, so a film costs gates x nodes: 100 gates
+# take seconds to animate, 1,000 take an hour. Larger graphs are refused at once.
+MAX_GATES = 100
 
 
 @dataclass(frozen=True)
@@ -350,6 +353,13 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
     """
     seed = _seed(t, grad)
     nodes, ids = node_ids(t)
+    n_gates = sum(1 for n in nodes if n.op is not None)
+    if n_gates > MAX_GATES:
+        raise ValueError(
+            f"steps: the graph has {n_gates} op gates, about {2 * n_gates} frames; "
+            f"step-by-step frames are for small graphs (at most {MAX_GATES} gates). "
+            "Draw the whole graph with viz.draw(t), or step through a smaller example."
+        )
     names = _names(nodes)
     out_name = output_name or t.name or "f"
     names[id(t)] = out_name
