@@ -36,7 +36,7 @@ from .dot import fmt_number
 _INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2), "matmul": ("@", 2)}
 _MAX_NAME = 24  # longer expressions are called by their node id instead
 # Every frame holds and draws the whole graph, so a film costs gates x nodes: 100 gates
-# take seconds to animate, 1,000 take an hour. Larger graphs are refused at once.
+# take seconds to animate, 1,000 about half an hour. Larger graphs are refused at once.
 MAX_GATES = 100
 
 
