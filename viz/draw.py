@@ -133,7 +133,9 @@ def draw(
     True
     """
     graph = t
-    if check:
+    if check and not _beyond(t, max_nodes):
+        # Above max_nodes the drawing is a summary box with no node to mark, and the
+        # check grows with the square of the graph: skip it rather than stall.
         graph = _checked_graph(t, max_entries)
     source = to_dot(
         graph,
@@ -146,6 +148,14 @@ def draw(
         heatmaps=heatmaps,
     )
     return Drawing(source, backend=backend)
+
+
+def _beyond(t: tg.Tensor | nx.MultiDiGraph, max_nodes: int) -> bool:
+    """Whether the drawing of t has more than max_nodes nodes (tensors plus gates)."""
+    if isinstance(t, tg.Tensor):
+        nodes = tg.graph_nodes(t)
+        return len(nodes) + sum(n.op is not None for n in nodes) > max_nodes
+    return t.number_of_nodes() > max_nodes
 
 
 def _checked_graph(t: tg.Tensor | nx.MultiDiGraph, max_entries: int) -> nx.MultiDiGraph:

@@ -159,7 +159,7 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 what = _REFUSED.get(type(node.func), "this kind of call")
-                raise ExpressionError(f"{what} ({_snippet(node.func)}) is not allowed")
+                raise ExpressionError(f"{what} not allowed ({_snippet(node.func)})")
             name = node.func.id
             if name not in FUNCTIONS:
                 raise ExpressionError(
@@ -178,7 +178,7 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
             stack += [(arg, depth + 1) for arg in node.args]
             continue
         what = _REFUSED.get(type(node), type(node).__name__)
-        raise ExpressionError(f"{what} ({_snippet(node)}) is not allowed")
+        raise ExpressionError(f"{what} not allowed ({_snippet(node)})")
 
 
 def parse(expr: str, names: set[str] | frozenset[str] = frozenset()) -> ast.Expression:
