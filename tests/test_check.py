@@ -108,3 +108,20 @@ def test_check_refuses_what_it_cannot_check() -> None:
         check_graph(lecture(), h=0)
     with pytest.raises(TypeError, match="networkx"):
         viz.draw(viz.to_networkx(lecture()), check=True)
+
+
+def test_draw_check_skips_graphs_drawn_as_a_summary(monkeypatch) -> None:
+    x = tg.tensor(1.0, requires_grad=True, name="x")
+    t = x
+    for _ in range(40):
+        t = t * 1.01
+    t.backward()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the check ran on a graph drawn as a summary")
+
+    monkeypatch.setattr("viz.check.check_graph", fail)
+    src = viz.draw(t, check=True, max_nodes=50).source
+    assert "gradient check" not in src and "rel err" not in src
+    with pytest.raises(AssertionError, match="summary"):  # below the threshold it runs
+        viz.draw(t, check=True, max_nodes=500)
