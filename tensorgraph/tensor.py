@@ -345,7 +345,7 @@ class Tensor:
                     f"backward: the output has shape {self.shape}; pass grad= of that shape "
                     "(a seed of 1 only makes sense for a one-element output)"
                 )
-            seed = np.ones(self.data.shape, self.data.dtype)
+            seed = np.array(1, self.data.dtype).reshape(self.data.shape)  # C-level, unlike np.ones
         else:
             seed = _as_array(grad, self.data.dtype, where="backward")
             if seed.shape != self.data.shape:
