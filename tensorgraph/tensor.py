@@ -378,7 +378,11 @@ class Tensor:
                     and g.shape == inp.data.shape
                     and g.dtype == inp.data.dtype
                 ):
-                    inp.grad = g  # the common case, inlined: an intermediate's first gradient
+                    # The common case, inlined: an intermediate's first gradient. It may be
+                    # the very array another node holds (add passes g to both sides) or a
+                    # read-only broadcast view; safe because gradients are never written in
+                    # place (accumulation makes a new array), and leaves get their own copy.
+                    inp.grad = g
                 else:
                     _accumulate(inp, g)
 
@@ -419,7 +423,8 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor of root's graph that requires a gradient, inputs before outputs.
 
-    Iterative (an explicit stack, no recursion), so graphs of any depth work.
+    Iterative (a worklist and a sort by creation order, no recursion), so graphs of any
+    depth work.
 
     >>> import tensorgraph as tg
     >>> a = tg.tensor(1.0, requires_grad=True)
