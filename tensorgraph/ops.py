@@ -291,8 +291,9 @@ def maximum(a: Operand, b: Operand) -> Tensor:
     out = _broadcast("maximum", np.maximum, a, b)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        share = (ad > bd) + 0.5 * (ad == bd)
-        return g * share, g * (1.0 - share)
+        share = np.where(ad == bd, 0.5, ad > bd)  # a's part: 1, 0, or ½ on a tie
+        ga = g * share
+        return ga, g - ga  # exact: share is 0, ½ or 1
 
     return Tensor._make(out, "maximum", (a, b), backward)
 
@@ -310,8 +311,9 @@ def minimum(a: Operand, b: Operand) -> Tensor:
     out = _broadcast("minimum", np.minimum, a, b)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        share = (ad < bd) + 0.5 * (ad == bd)
-        return g * share, g * (1.0 - share)
+        share = np.where(ad == bd, 0.5, ad < bd)  # a's part: 1, 0, or ½ on a tie
+        ga = g * share
+        return ga, g - ga  # exact: share is 0, ½ or 1
 
     return Tensor._make(out, "minimum", (a, b), backward)
 
