@@ -8,9 +8,12 @@ backward step. Inside the block, every op that is run
 - keeps a copy of the arrays its backward rule will read (its inputs and output),
 
 and ``backward()`` checks every gradient it computes. The first NaN or inf raises
-:class:`AnomalyError` naming the op and your line. An array the graph recorded that was
-changed in place before ``backward()`` (``x.data[0] = 5``, ``W.data -= lr * W.grad``)
-raises :class:`ModifiedInPlaceError` instead of giving a silently wrong gradient.
+:class:`AnomalyError` naming the op and your line.
+
+Writes to ``.data`` between forward and backward (``x.data[0] = 5``, ``W.data -= lr *
+W.grad``) raise :class:`ModifiedInPlaceError` with or without this mode (``inplace.py``
+logs them). The copies kept here catch, in addition, writes that go around that log:
+to the numpy array a tensor was made from, or through ``np.asarray(x.data)``.
 
 Build the graph inside the block: ops made outside it have no recorded line and no
 copies, though their backward gradients are still checked.
@@ -129,14 +132,14 @@ def watch(t: Tensor, op: str, inputs: tuple[Tensor, ...], backward: Any) -> Any:
     Called by ``Tensor._make`` with the finished tensor ``t``.
     """
     place = _user_frame()
-    out = t.data
+    out = t._data
     if out.dtype.kind in "fc" and not np.isfinite(out).all():
         lines = [f"detect_anomaly: {op} produced {_bad(out)} of its output (shape {t.shape})"]
         lines.append(f"  at {_where(place)}")
         for i, inp in enumerate(inputs):
-            if inp.data.dtype.kind == "f" and not np.isfinite(inp.data).all():
+            if inp._data.dtype.kind == "f" and not np.isfinite(inp._data).all():
                 lines.append(
-                    f"  input {i} ({_describe(inp)}) already held {_bad(inp.data)}: "
+                    f"  input {i} ({_describe(inp)}) already held {_bad(inp._data)}: "
                     "the bad values came in from there"
                 )
         raise AnomalyError("\n".join(lines))
@@ -144,7 +147,7 @@ def watch(t: Tensor, op: str, inputs: tuple[Tensor, ...], backward: Any) -> Any:
         return None
 
     # The arrays backward will read, and a copy of each to notice in-place changes.
-    saved = [(f"input {i}", inp, inp.data, inp.data.copy()) for i, inp in enumerate(inputs)]
+    saved = [(f"input {i}", inp, inp._data, inp._data.copy()) for i, inp in enumerate(inputs)]
     saved.append(("the output", None, out, out.copy()))
 
     def checked(g: np.ndarray) -> Sequence[np.ndarray | None]:

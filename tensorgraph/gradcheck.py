@@ -33,7 +33,7 @@ class GradcheckKinkWarning(UserWarning):
 def _number(where: str, value: Any) -> float:
     """The value of f as a float: a number, or a one-element tensor or array."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     arr = np.asarray(value)
     if arr.size != 1 or arr.dtype.kind not in "iuf":
         raise ValueError(f"{where}: f must return one number, got {_short(value)}")
@@ -53,7 +53,7 @@ def numerical_grad(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-
     array([-4.,  3.])
     """
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError(
             "numerical_grad: x must be a floating-point numpy array (it is changed in place "
@@ -115,17 +115,17 @@ def _kink_signature(t: Tensor) -> np.ndarray | None:
     """Which branch each kink op of the graph takes, as an integer array."""
     name = t.op
     if name in ("maximum", "minimum"):
-        a, b = (i.data for i in t.inputs)
+        a, b = (i._data for i in t.inputs)
         return np.sign(np.subtract(a, b)).astype(np.int8)
     if name in ("relu", "abs", "l1"):
-        return np.sign(t.inputs[0].data).astype(np.int8)
+        return np.sign(t.inputs[0]._data).astype(np.int8)
     if name in ("max", "min"):
-        x = t.inputs[0].data
+        x = t.inputs[0]._data
         axis = t.attrs.get("axis")
         kept = (np.max if name == "max" else np.min)(x, axis=axis, keepdims=True)
         return x == kept
     if name == "svm_loss":
-        s = t.inputs[0].data
+        s = t.inputs[0]._data
         y = t.attrs["y"]
         rows = np.arange(len(y))
         margins = s - s[rows, y][:, None] + t.attrs["delta"]
@@ -200,7 +200,7 @@ def gradcheck(
 
     inputs = []
     for i, t in enumerate(tensors):
-        data = t.data if isinstance(t, Tensor) else t
+        data = t._data if isinstance(t, Tensor) else t
         arr = np.array(data, dtype=np.float64)  # a copy: the caller's tensors stay as they were
         if arr.dtype.kind != "f":
             raise TypeError(f"gradcheck: input {i} is not numeric")
@@ -219,7 +219,7 @@ def gradcheck(
     result = GradcheckResult(errors=[], ok=True, checked=[], analytic=[], numerical=[], kinks=[])
     kink_ops: set[str] = set()
     for t, grad in zip(inputs, grads, strict=True):
-        flat = t.data.reshape(-1)  # a view: writes move the input
+        flat = t._data.reshape(-1)  # a view: writes move the input
         if sparse is None or sparse >= flat.size:
             picks = np.arange(flat.size)
         else:

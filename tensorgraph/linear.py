@@ -73,7 +73,7 @@ def _count(where: str, name: str, value: Any) -> int:
 def _features(where: str, X: Any) -> np.ndarray:
     """X as a finite 2-D float array: float32 stays float32, the rest become float64."""
     if isinstance(X, Tensor):
-        X = X.data
+        X = X._data
     X = np.asarray(X)
     if X.dtype.kind not in "fiub":
         raise TypeError(f"{where}: X must be numeric, got dtype {X.dtype}")
@@ -95,7 +95,7 @@ def _features(where: str, X: Any) -> np.ndarray:
 
 def _targets(where: str, y: Any, n: int) -> np.ndarray:
     if isinstance(y, Tensor):
-        y = y.data
+        y = y._data
     y = np.asarray(y)
     if y.dtype.kind == "O":
         if not all(isinstance(v, str) for v in y.ravel()):
@@ -309,7 +309,7 @@ class LinearClassifier:
         for start in range(0, len(X), batch):
             idx = order[start : start + batch]
             loss = self._loss_tensor(X[idx], y[idx])  # one gather of the batch
-            value = float(loss.data)
+            value = float(loss._data)
             if not math.isfinite(value):
                 raise FloatingPointError(
                     f"{type(self).__name__}.fit: the loss became {value} at epoch {epoch + 1}, "
@@ -366,7 +366,7 @@ class LinearClassifier:
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
         with no_grad():
-            return (Tensor(X) @ self.W.T + self.b).data
+            return (Tensor(X) @ self.W.T + self.b)._data
 
     def _accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(self._scores(X).argmax(axis=1) == y))
@@ -435,8 +435,8 @@ class LinearClassifier:
                 format=np.array(_FORMAT),
                 model=np.array(type(self).__name__),
                 params=np.array(json.dumps(self.get_params())),
-                W=self.W.data,
-                b=self.b.data,
+                W=self.W._data,
+                b=self.b._data,
                 classes=self.classes_,
                 **{
                     f"history_{key}": np.asarray(history.get(key, []), dtype=np.float64)

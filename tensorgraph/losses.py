@@ -33,7 +33,7 @@ __all__ = ["l1", "l2", "softmax_loss", "svm_loss"]
 def _scores(where: str, scores: Operand) -> Tensor:
     """The (N, K) float scores tensor, or a clear error."""
     s = _operand(where, scores)
-    if s.data.dtype.kind != "f":
+    if s._data.dtype.kind != "f":
         raise TypeError(f"{where}: scores must be floating point, got dtype {s.dtype}")
     if s.ndim != 2:
         raise ValueError(
@@ -57,7 +57,7 @@ def labels(where: str, y: Any, n: int, k: int) -> np.ndarray:
     array([2, 0])
     """
     if isinstance(y, Tensor):
-        y = y.data
+        y = y._data
     try:
         arr = np.asarray(y)
     except (TypeError, ValueError) as err:
@@ -116,7 +116,7 @@ def svm_loss(scores: Operand, y: Any, delta: float = 1.0, squared: bool = False)
     if not isinstance(squared, bool | np.bool_):
         raise TypeError(f"svm_loss: squared must be True or False, got {_short(squared)}")
 
-    sd = s.data
+    sd = s._data
     rows = np.arange(n)
     margins = sd - sd[rows, yi][:, None]
     margins += sd.dtype.type(delta)
@@ -158,7 +158,7 @@ def softmax_loss(scores: Operand, y: Any) -> Tensor:
     n, k = s.shape
     yi = labels("softmax_loss", y, n, k)
 
-    sd = s.data
+    sd = s._data
     rows = np.arange(n)
     shifted = sd - sd.max(axis=1, keepdims=True)  # the largest score becomes 0
     exp = np.exp(shifted)
@@ -178,7 +178,7 @@ def softmax_loss(scores: Operand, y: Any) -> Tensor:
 
 def _weights(where: str, w: Operand) -> Tensor:
     t = _operand(where, w)
-    if t.data.dtype.kind != "f":
+    if t._data.dtype.kind != "f":
         raise TypeError(f"{where}: weights must be floating point, got dtype {t.dtype}")
     return t
 
@@ -192,7 +192,7 @@ def l1(w: Operand) -> Tensor:
     3.5
     """
     t = _weights("l1", w)
-    wd = t.data
+    wd = t._data
     out = np.asarray(np.abs(wd).sum(), dtype=wd.dtype)
     return Tensor._make(out, "l1", (t,), lambda g: (np.sign(wd) * g,))
 
@@ -206,6 +206,6 @@ def l2(w: Operand) -> Tensor:
     5.25
     """
     t = _weights("l2", w)
-    wd = t.data
+    wd = t._data
     out = np.asarray(np.vdot(wd, wd), dtype=wd.dtype)
     return Tensor._make(out, "l2", (t,), lambda g: (wd * (2 * g),))

@@ -88,9 +88,9 @@ def _operands(where: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     if type(a) is Tensor and type(b) is Tensor:  # the hot path
         return a, b
     if isinstance(a, Tensor):
-        return a, _constant(b, a.data.dtype, where)
+        return a, _constant(b, a._data.dtype, where)
     if isinstance(b, Tensor):
-        return _constant(a, b.data.dtype, where), b
+        return _constant(a, b._data.dtype, where), b
     return Tensor(_as_array(a, where=where)), Tensor(_as_array(b, where=where))
 
 
@@ -100,7 +100,7 @@ def _operand(where: str, x: Any) -> Tensor:
 
 def _broadcast(where: str, ufunc: np.ufunc, a: Tensor, b: Tensor) -> np.ndarray:
     try:
-        return ufunc(a.data, b.data)
+        return ufunc(a._data, b._data)
     except ValueError:
         raise ValueError(
             f"{where}: shapes {a.shape} and {b.shape} cannot be broadcast together"
@@ -160,7 +160,7 @@ def mul(a: Operand, b: Operand) -> Tensor:
     tensor([3., 8.])
     """
     a, b = _operands("mul", a, b)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     out = _broadcast("mul", np.multiply, a, b)
     return Tensor._make(out, "mul", (a, b), lambda g: (g * bd, g * ad))
 
@@ -174,7 +174,7 @@ def div(a: Operand, b: Operand) -> Tensor:
     tensor([0.5, 1.5])
     """
     a, b = _operands("div", a, b)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     out = _broadcast("div", np.true_divide, a, b)
     return Tensor._make(out, "div", (a, b), lambda g: (g / bd, -g * ((ad / bd) / bd)))
 
@@ -188,7 +188,7 @@ def neg(x: Operand) -> Tensor:
     tensor([-1.,  2.])
     """
     x = _operand("neg", x)
-    return Tensor._make(-x.data, "neg", (x,), lambda g: (-g,))
+    return Tensor._make(-x._data, "neg", (x,), lambda g: (-g,))
 
 
 @op("pow", "**", "∂/∂x = p·x^(p-1)   (p a number)")
@@ -206,7 +206,7 @@ def pow(x: Operand, p: float) -> Tensor:  # noqa: A001 - mirrors tg.pow / torch.
             "for a tensor exponent write tg.exp(e * tg.log(x))"
         )
     p = float(p) if not isinstance(p, int) else p
-    xd = x.data
+    xd = x._data
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.power(xd, p)
 
@@ -228,7 +228,7 @@ def matmul(a: Operand, b: Operand) -> Tensor:
     tensor([[11.]])
     """
     a, b = _operands("matmul", a, b)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     if ad.ndim == 0 or bd.ndim == 0:
         raise ValueError(
             f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and "
@@ -287,7 +287,7 @@ def maximum(a: Operand, b: Operand) -> Tensor:
     tensor(2.)
     """
     a, b = _operands("maximum", a, b)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     out = _broadcast("maximum", np.maximum, a, b)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -307,7 +307,7 @@ def minimum(a: Operand, b: Operand) -> Tensor:
     tensor([1., 3.])
     """
     a, b = _operands("minimum", a, b)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     out = _broadcast("minimum", np.minimum, a, b)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -320,7 +320,7 @@ def minimum(a: Operand, b: Operand) -> Tensor:
 
 def _extreme(name: str, reduce: np.ufunc, x: Operand, axis: Axis, keepdims: bool) -> Tensor:
     x = _operand(name, x)
-    xd = x.data
+    xd = x._data
     axes = _axes(name, axis, xd.ndim)
     if any(xd.shape[i] == 0 for i in axes):
         raise ValueError(f"{name}: cannot reduce an empty axis of a tensor of shape {x.shape}")
@@ -368,7 +368,7 @@ def relu(x: Operand) -> Tensor:
     tensor([0., 0., 2.])
     """
     x = _operand("relu", x)
-    xd = x.data
+    xd = x._data
     return Tensor._make(np.maximum(xd, 0), "relu", (x,), lambda g: (g * (xd > 0),))
 
 
@@ -381,7 +381,7 @@ def abs(x: Operand) -> Tensor:  # noqa: A001
     tensor([2., 3.])
     """
     x = _operand("abs", x)
-    xd = x.data
+    xd = x._data
     return Tensor._make(np.abs(xd), "abs", (x,), lambda g: (g * np.sign(xd),))
 
 
@@ -397,10 +397,10 @@ def sum(x: Operand, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noq
     tensor([4., 6.])
     """
     x = _operand("sum", x)
-    shape = x.data.shape
+    shape = x._data.shape
     axes = _axes("sum", axis, len(shape))
     kept = _kept_shape(shape, axes)
-    out = x.data.sum(axis=axes, keepdims=keepdims)
+    out = x._data.sum(axis=axes, keepdims=keepdims)
     return Tensor._make(
         out,
         "sum",
@@ -419,13 +419,13 @@ def mean(x: Operand, axis: Axis = None, keepdims: bool = False) -> Tensor:
     tensor(3.)
     """
     x = _operand("mean", x)
-    shape = x.data.shape
+    shape = x._data.shape
     axes = _axes("mean", axis, len(shape))
     kept = _kept_shape(shape, axes)
     count = math.prod(shape[i] for i in axes)
     if count == 0:
         raise ValueError(f"mean: cannot average an empty axis of a tensor of shape {shape}")
-    out = x.data.mean(axis=axes, keepdims=keepdims)
+    out = x._data.mean(axis=axes, keepdims=keepdims)
     return Tensor._make(
         out,
         "mean",
@@ -447,7 +447,7 @@ def exp(x: Operand) -> Tensor:
     tensor(1.)
     """
     x = _operand("exp", x)
-    out = np.exp(x.data)
+    out = np.exp(x._data)
     return Tensor._make(out, "exp", (x,), lambda g: (g * out,))
 
 
@@ -460,7 +460,7 @@ def log(x: Operand) -> Tensor:
     tensor(0.)
     """
     x = _operand("log", x)
-    xd = x.data
+    xd = x._data
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(xd)
     return Tensor._make(out, "log", (x,), lambda g: (g / xd,))
@@ -476,7 +476,7 @@ def sqrt(x: Operand) -> Tensor:
     """
     x = _operand("sqrt", x)
     with np.errstate(invalid="ignore"):
-        out = np.sqrt(x.data)
+        out = np.sqrt(x._data)
     return Tensor._make(out, "sqrt", (x,), lambda g: (g / (2 * out),))
 
 
@@ -489,7 +489,7 @@ def tanh(x: Operand) -> Tensor:
     tensor(0.)
     """
     x = _operand("tanh", x)
-    out = np.tanh(x.data)
+    out = np.tanh(x._data)
     return Tensor._make(out, "tanh", (x,), lambda g: (g * (1 - out * out),))
 
 
@@ -502,7 +502,7 @@ def sigmoid(x: Operand) -> Tensor:
     tensor(0.5)
     """
     x = _operand("sigmoid", x)
-    xd = x.data
+    xd = x._data
     # exp of -|x| never overflows; pick the matching form on each side of 0.
     e = np.exp(-np.abs(xd))
     out = np.where(xd >= 0, 1 / (1 + e), e / (1 + e)).astype(xd.dtype, copy=False)
@@ -523,7 +523,7 @@ def reshape(x: Operand, *shape: int | tuple[int, ...]) -> Tensor:
     x = _operand("reshape", x)
     new = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
     try:
-        out = x.data.reshape(new)
+        out = x._data.reshape(new)
     except (ValueError, TypeError):
         raise ValueError(
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} entries) "
@@ -550,7 +550,7 @@ def transpose(x: Operand, *axes: int | tuple[int, ...]) -> Tensor:
     if sorted(_axes("transpose", perm, x.ndim)) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {perm} are not a permutation of a {x.ndim}-d tensor")
     inverse = tuple(np.argsort(_axes("transpose", perm, x.ndim)))
-    out = x.data.transpose(perm)
+    out = x._data.transpose(perm)
     return Tensor._make(out, "transpose", (x,), lambda g: (g.transpose(inverse),), {"axes": perm})
 
 
@@ -575,7 +575,7 @@ def _clean_index(index: Any) -> tuple[Any, bool]:
     cleaned, advanced = [], False
     for part in parts:
         if isinstance(part, Tensor):
-            part = part.data
+            part = part._data
         if isinstance(part, list):
             part = np.asarray(part)
         if isinstance(part, np.ndarray):
@@ -604,7 +604,7 @@ def index(x: Operand, idx: Any) -> Tensor:
     x = _operand("index", x)
     idx, advanced = _clean_index(idx)
     try:
-        out = x.data[idx]
+        out = x._data[idx]
     except IndexError as err:
         raise IndexError(f"index: {err} (the tensor has shape {x.shape})") from None
     shape, dtype = x.shape, x.dtype

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .inplace import note_write
 from .tensor import Tensor
 
 __all__ = ["SGD"]
@@ -85,12 +86,13 @@ class SGD:
             if self.momentum:
                 v = self._velocity[i]
                 if v is None:
-                    v = self._velocity[i] = np.array(g, dtype=p.data.dtype)
+                    v = self._velocity[i] = np.array(g, dtype=p._data.dtype)
                 else:
                     v *= self.momentum
                     v += g
                 g = v
-            p.data -= self._lr * g
+            p._data -= self._lr * g
+            note_write(p._data)  # so a stale graph's backward() refuses to run (inplace.py)
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (gradients otherwise accumulate)."""

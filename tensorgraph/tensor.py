@@ -18,7 +18,6 @@ is freed by reference counting alone.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -26,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from .anomaly import _AnomalyMode, check_grads, check_seed, watch
+from .inplace import TrackedArray, check_node, check_unchanged, clock
 
 # A backward rule: upstream gradient in, one gradient (or None) per input out.
 Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 
 _EMPTY: dict[str, Any] = {}
-_creation_counter = itertools.count()
 
 
 class _GradMode:
@@ -83,7 +82,7 @@ def _as_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray
         if type(data) is float:
             return np.array(data)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, str | bytes):
         raise TypeError(f"{where}: expected numbers, got the string {data!r}")
     if dtype is not None:
@@ -124,16 +123,17 @@ class Tensor:
     (10.0, 6.0)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "attrs", "_backward")
-    # _seq: creation order of computed tensors. Inputs always exist before the ops that
-    # use them, so sorting a graph by _seq is a topological order (backward relies on it).
+    __slots__ = ("_data", "grad", "requires_grad", "name", "op", "inputs", "attrs", "_backward")
+    # _seq: creation order of computed tensors, a tick of inplace.clock. Inputs always exist
+    # before the ops that use them, so sorting a graph by _seq is a topological order
+    # (backward relies on it); in-place writes tick the same clock (inplace.py).
     __slots__ += ("_seq", "__weakref__")
 
     # numpy must not treat a Tensor as an array-like inside its own operators:
     # `ndarray + Tensor` then defers to Tensor.__radd__, which records the op.
     __array_ufunc__ = None
 
-    data: np.ndarray
+    _data: np.ndarray  # the engine's own handle on the values; users get .data
     grad: np.ndarray | None
     requires_grad: bool
     name: str | None
@@ -148,10 +148,10 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        self.data = _as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
+        self._data = _as_array(data, dtype)
+        if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
-                f"tensor: only floating-point tensors can require gradients, got {self.data.dtype}"
+                f"tensor: only floating-point tensors can require gradients, got {self._data.dtype}"
             )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"tensor: name must be a string, got {_short(name)}")
@@ -178,7 +178,7 @@ class Tensor:
         """The result of an op. Inside ``no_grad`` it is a plain leaf."""
         t = object.__new__(cls)
         # numpy ufuncs and full reductions return numpy scalars; .data is always an array.
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
         t.grad = None
         t.name = None
         if _GradMode.enabled:
@@ -192,7 +192,7 @@ class Tensor:
             t.inputs = inputs
             t.attrs = attrs if attrs is not None else _EMPTY
             t._backward = backward
-            t._seq = next(_creation_counter)
+            t._seq = next(clock)
         else:
             t.requires_grad = False
             t.op = None
@@ -204,27 +204,69 @@ class Tensor:
             t._backward = watch(t, op, inputs, t._backward)
         return t
 
+    # ----- the values -----
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values, as a numpy array sharing the tensor's memory.
+
+        Write to it freely (``W.data -= lr * W.grad``): it is a :class:`TrackedArray`,
+        which logs in-place writes, so a ``backward()`` through a graph built *before*
+        the write raises ``ModifiedInPlaceError`` instead of giving a wrong gradient.
+        Assigning a new array (``x.data = a``) rebinds the tensor and leaves graphs
+        already built on the old values alone, as in PyTorch.
+
+        >>> import tensorgraph as tg
+        >>> x = tg.tensor([1.0, 2.0])
+        >>> x.data[0] = 5.0
+        >>> x.data
+        array([5., 2.])
+        """
+        return self._data.view(TrackedArray)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        old = self._data
+        if (
+            isinstance(value, TrackedArray)
+            and value.base is old
+            and value.shape == old.shape
+            and value.strides == old.strides
+            and value.dtype == old.dtype
+        ):
+            # `x.data -= v`: numpy already wrote (and logged) in place. (A view of old with
+            # old's shape and strides starts where old starts; a view this test misses is
+            # rebound below, which is equally right, just slower.)
+            return
+        new = _as_array(value, where="data")  # integers become float64, as in tg.tensor
+        if self.grad is not None and self.grad.shape != new.shape:
+            raise ValueError(
+                f"data: the new values have shape {new.shape} but .grad has shape "
+                f"{self.grad.shape}; call zero_grad() first"
+            )
+        self._data = new
+
     # ----- array-like attributes -----
 
     @property
     def shape(self) -> tuple[int, ...]:
         """The shape of ``data``."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions of ``data``."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The numpy dtype of ``data``."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
         """The number of entries of ``data``."""
-        return self.data.size
+        return self._data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -238,20 +280,20 @@ class Tensor:
         >>> tg.tensor([[2.5]]).item()
         2.5
         """
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item: only one-element tensors have an item, this one is {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
-        """The data as a numpy array (shared, not copied, as in PyTorch).
+        """The data as a numpy array (shared, not copied, as in PyTorch): ``.data``.
 
         >>> import tensorgraph as tg
         >>> tg.tensor([1, 2]).numpy()
         array([1., 2.])
         """
-        return self.data
+        return self._data.view(TrackedArray)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph.
@@ -261,7 +303,7 @@ class Tensor:
         >>> (x * 3).detach().requires_grad
         False
         """
-        return Tensor(self.data, name=self.name)
+        return Tensor(self._data, name=self.name)
 
     def zero_grad(self) -> None:
         """Forget this tensor's gradient (leaf gradients otherwise accumulate).
@@ -274,27 +316,33 @@ class Tensor:
         self.grad = None
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        # np.asarray(t) is for reading: a read-only view, because a write through it would
+        # bypass the in-place log (inplace.py). Write through t.data instead.
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        if copy:
+            return self._data.copy()
+        view = self._data.view()
+        view.flags.writeable = False
+        return view
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all() on .data"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -304,11 +352,11 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", threshold=20, edgeitems=2)
+        body = np.array2string(self._data, precision=4, separator=", ", threshold=20, edgeitems=2)
         body = body.replace("\n", "\n       ")
         extras = []
-        if self.data.dtype != np.float64:
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype != np.float64:
+            extras.append(f"dtype={self._data.dtype}")
         if self.name is not None:
             extras.append(f"name={self.name!r}")
         if self.op is not None and self.requires_grad:  # as torch shows grad_fn
@@ -340,15 +388,17 @@ class Tensor:
                 + (" (it was computed under tg.no_grad())" if self.op is None else "")
             )
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward: the output has shape {self.shape}; pass grad= of that shape "
                     "(a seed of 1 only makes sense for a one-element output)"
                 )
-            seed = np.array(1, self.data.dtype).reshape(self.data.shape)  # C-level, unlike np.ones
+            seed = np.array(1, self._data.dtype).reshape(
+                self._data.shape
+            )  # C-level, unlike np.ones
         else:
-            seed = _as_array(grad, self.data.dtype, where="backward")
-            if seed.shape != self.data.shape:
+            seed = _as_array(grad, self._data.dtype, where="backward")
+            if seed.shape != self._data.shape:
                 raise ValueError(
                     f"backward: grad has shape {seed.shape} but the output has shape {self.shape}"
                 )
@@ -356,6 +406,7 @@ class Tensor:
             check_seed(seed)
 
         order = topological_order(self)
+        check_unchanged(order)  # no saved array changed in place since its op ran
         for node in order:
             if node._backward is not None:
                 node.grad = None  # intermediates start afresh each pass
@@ -375,8 +426,8 @@ class Tensor:
                     inp.grad is None
                     and inp._backward is not None
                     and type(g) is np.ndarray
-                    and g.shape == inp.data.shape
-                    and g.dtype == inp.data.dtype
+                    and g.shape == inp._data.shape
+                    and g.dtype == inp._data.dtype
                 ):
                     # The common case, inlined: an intermediate's first gradient. It may be
                     # the very array another node holds (add passes g to both sides) or a
@@ -389,11 +440,11 @@ class Tensor:
 
 def _accumulate(t: Tensor, g: np.ndarray) -> None:
     """Add gradient g into t.grad, summing away broadcast dimensions first."""
-    shape = t.data.shape
+    shape = t._data.shape
     if g.shape != shape:
         g = unbroadcast(g, shape)
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
     if t.grad is None and t._backward is None:
         # A leaf's gradient is the user's to keep and change; never hand out an array
         # the backward pass shares with another node.
@@ -469,10 +520,11 @@ def local_backward(t: Tensor, upstream: Any) -> list[np.ndarray]:
             + (f", op {t.op!r} recorded without one" if t.op is not None else "")
             + ")"
         )
-    g = _as_array(upstream, t.data.dtype, where="local_backward")
-    if g.shape != t.data.shape:
+    check_node(t)
+    g = _as_array(upstream, t._data.dtype, where="local_backward")
+    if g.shape != t._data.shape:
         try:
-            g = np.broadcast_to(g, t.data.shape)
+            g = np.broadcast_to(g, t._data.shape)
         except ValueError:
             raise ValueError(
                 f"local_backward: upstream has shape {g.shape} but the {t.op} output has "
@@ -481,11 +533,11 @@ def local_backward(t: Tensor, upstream: Any) -> list[np.ndarray]:
     out = []
     for inp, gi in zip(t.inputs, t._backward(g), strict=True):
         if gi is None:
-            gi = np.zeros_like(inp.data)
+            gi = np.zeros_like(inp._data)
         gi = np.asarray(gi)
-        if gi.shape != inp.data.shape:
-            gi = unbroadcast(gi, inp.data.shape)
-        out.append(gi.astype(inp.data.dtype, copy=False))
+        if gi.shape != inp._data.shape:
+            gi = unbroadcast(gi, inp._data.shape)
+        out.append(gi.astype(inp._data.dtype, copy=False))
     return out
 
 

@@ -3,6 +3,7 @@ arrays the graph recorded that change in place before backward raise too."""
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import gc
 import inspect
@@ -260,13 +261,15 @@ def test_optimizer_step_before_backward_is_caught() -> None:
             loss.backward()
 
 
-def test_the_sgd_idiom_is_untouched() -> None:
-    """W.data -= lr * W.grad between steps (a fresh graph each step): no error, right values."""
+@pytest.mark.parametrize("anomaly", [True, False], ids=["anomaly-mode", "always-on-check"])
+def test_the_sgd_idiom_is_untouched(anomaly: bool) -> None:
+    """W.data -= lr * W.grad between steps (a fresh graph each step, the previous one still
+    alive): no error, right values, with or without anomaly mode."""
     rng = np.random.default_rng(1)
     x0, w0 = rng.standard_normal((6, 3)), rng.standard_normal(3)
     W, X = tg.tensor(w0, requires_grad=True), tg.tensor(x0)
     Wt, Xt = torch.tensor(w0, requires_grad=True), torch.tensor(x0)
-    with tg.detect_anomaly():
+    with tg.detect_anomaly() if anomaly else contextlib.nullcontext():
         for _ in range(5):
             loss = tg.tanh(X @ W).sum()
             loss.backward()

@@ -36,14 +36,16 @@ def test_derivative_doc_starts_with_its_header() -> None:
     assert doc.endswith(tg.derivative_table())
 
 
-@pytest.mark.parametrize("module", ["tensorgraph", "tensorgraph.tensor", "tensorgraph.ops"])
+@pytest.mark.parametrize(
+    "module", ["tensorgraph", "tensorgraph.tensor", "tensorgraph.ops", "tensorgraph.inplace"]
+)
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0, f"{module} has no doctest"
     assert result.failed == 0, f"{result.failed} doctest(s) of {module} failed (output above)"
 
 
-@pytest.mark.parametrize("module", ["tensorgraph.tensor", "tensorgraph.ops"])
+@pytest.mark.parametrize("module", ["tensorgraph.tensor", "tensorgraph.ops", "tensorgraph.inplace"])
 def test_public_functions_have_an_example(module: str) -> None:
     mod = importlib.import_module(module)
     missing = []

@@ -28,6 +28,8 @@ def test_python_examples_run_in_order(tmp_path, monkeypatch, capsys):
     # The first block's comment promises these gradients.
     assert "-8.0 6.0 2.0 0.0" in out
     assert namespace["f"].item() == -20
+    # The in-place example raised and printed the error it promises.
+    assert "backward: input 0 of mul (shape (2,), a leaf) was modified in place" in out
     # The drawing examples wrote what they name.
     for name in ("lecture.png", "lecture.svg", "lecture.html"):
         assert (tmp_path / name).stat().st_size > 0
