@@ -8,14 +8,14 @@ the same idea is kept off the per-op path, so building a graph costs nothing ext
 - One clock orders everything. Each op takes a tick when it is made (``Tensor._seq``) and
   so does each in-place write made through tensorgraph.
 - ``t.data`` (and ``t.numpy()``) hands out a :class:`TrackedArray`: the tensor's own
-  memory, as a numpy array that logs the memory it writes and the tick, whether the write
-  is ``x.data[0] = 5``, ``W.data -= lr * W.grad``, ``np.copyto(x.data, v)``, ``out=x.data``
+  memory, as a numpy array that logs the memory block it writes and the tick, whether the
+  write is ``x.data[0] = 5``, ``W.data -= lr * W.grad``, ``np.copyto(x.data, v)``, ``out=x.data``
   or ``x.data.fill(0)``. The optimizer logs its updates too.
 - ``backward()`` calls :func:`check_unchanged`. When no write is newer than the graph's
   oldest op (the usual case: update, then build the next graph) that is one comparison.
   Otherwise it looks at the arrays each older op's backward rule really holds (the arrays
-  in its closure) and raises :class:`ModifiedInPlaceError` if a newer write overlaps one,
-  naming the op, the input and the line of the write. Ops whose rule reads no data
+  in its closure) and raises :class:`ModifiedInPlaceError` if one lives in a block written
+  since, naming the op, the input and the line of the write. Ops whose rule reads no data
   (``add``, ``reshape``) are never flagged, as in PyTorch.
 
 What goes around the log: writes to an array you passed to ``tg.tensor`` (the tensor
@@ -47,7 +47,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.lib.array_utils import byte_bounds
 
 from .anomaly import ModifiedInPlaceError, _describe, _where
 
@@ -66,16 +65,25 @@ _SKIP = (
 
 
 class _Writes:
-    """The log: per written memory block, the bytes touched and the tick of the last write."""
+    """The log: per memory block written, the tick and the place of its last write."""
 
     last = -1  # the tick of the newest write anywhere
-    # id(root array) -> [low address, high address, tick, (file, line) of the write]
-    by_root: dict[int, list[Any]] = {}
+    # id(root array) -> (tick, (file, line) of the write). The root is the array at the
+    # end of the .base chain, which owns the memory every numpy view of it shares; one
+    # entry per block keeps the log as small as the set of arrays ever written.
+    by_root: dict[int, tuple[int, tuple[str, int] | None]] = {}
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    base = a.base
+    while isinstance(base, np.ndarray):
+        a, base = base, base.base
+    return a
 
 
 def _caller() -> tuple[str, int] | None:
     """(file, line) of the innermost frame outside tensorgraph and numpy."""
-    frame = sys._getframe(1)
+    frame = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_SKIP):
         frame = frame.f_back
     return None if frame is None else (frame.f_code.co_filename, frame.f_lineno)
@@ -85,33 +93,21 @@ def note_write(a: np.ndarray) -> None:
     """Log that ``a``'s memory was just written in place.
 
     Called by :class:`TrackedArray` and the optimizer; call it yourself after writing a
-    tensor's memory by a way tensorgraph cannot see.
+    tensor's memory by a way tensorgraph cannot see. Kept to a few attribute reads: it
+    runs on every ``W.data -= ...``, right after a backward pass has flushed the caches.
 
     >>> import numpy as np
     >>> note_write(np.zeros(3))
     """
-    face = a.__array_interface__
-    if face["strides"] is None:  # C-contiguous: the quick way to its bytes
-        low = face["data"][0]
-        high = low + a.nbytes
-    else:
-        low, high = byte_bounds(a)
-    if low == high:  # nothing was written
+    if not a.size:
         return
-    root = a
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    tick = next(clock)
-    place = _caller()
+    root = _root(a)
     key = id(root)
-    entry = _Writes.by_root.get(key)
-    if entry is None:
-        _Writes.by_root[key] = [low, high, tick, place]
+    if key not in _Writes.by_root:
         # Forget the block when its memory goes: no graph can read it any more.
         weakref.finalize(root, _Writes.by_root.pop, key, None)
-    else:  # one entry per block, so the log stays as small as the set of written arrays
-        entry[0], entry[1] = min(entry[0], low), max(entry[1], high)
-        entry[2], entry[3] = tick, place
+    tick = next(clock)
+    _Writes.by_root[key] = (tick, _caller())
     _Writes.last = tick
 
 
@@ -150,14 +146,11 @@ def check_node(node: Tensor) -> None:
     """
     if node._backward is None or node._seq > _Writes.last:
         return
-    writes = [w for w in _Writes.by_root.values() if w[2] > node._seq]
-    if not writes:
-        return
+    by_root = _Writes.by_root
     for arr in _held_arrays(node._backward):
-        low, high = byte_bounds(arr)
-        for w_low, w_high, _, place in writes:
-            if w_low < high and low < w_high:
-                raise ModifiedInPlaceError(_message(node, arr, place))
+        entry = by_root.get(id(_root(arr)))
+        if entry is not None and entry[0] > node._seq:
+            raise ModifiedInPlaceError(_message(node, arr, entry[1]))
 
 
 def _held_arrays(rule: Callable) -> Iterator[np.ndarray]:
@@ -232,8 +225,19 @@ class TrackedArray(np.ndarray):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         # Compute on plain views (so results are plain arrays), then log what was written.
-        args = [x.view(np.ndarray) if isinstance(x, TrackedArray) else x for x in inputs]
         out = kwargs.get("out")
+        if out is not None and len(out) == 1 and out[0] is self and inputs[0] is self:
+            # `a -= b` (`W.data -= lr * W.grad`), the common write, with as little Python
+            # as possible: it runs right after backward, when every line of it is a cache
+            # miss. One plain view serves as input and output: given two view objects of
+            # the same memory numpy cannot prove the overlap harmless and copies first.
+            plain = self.view(np.ndarray)
+            rest = [x.view(np.ndarray) if isinstance(x, TrackedArray) else x for x in inputs[1:]]
+            kwargs["out"] = (plain,)
+            getattr(ufunc, method)(plain, *rest, **kwargs)
+            note_write(self)
+            return self
+        args = [x.view(np.ndarray) if isinstance(x, TrackedArray) else x for x in inputs]
         if out is None:
             if method == "__call__":
                 return ufunc(*args, **kwargs)
@@ -241,7 +245,14 @@ class TrackedArray(np.ndarray):
             if method == "at" and isinstance(inputs[0], TrackedArray):  # np.add.at(a, i, v)
                 note_write(inputs[0])
             return result
-        kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, TrackedArray) else o for o in out)
+        # The same plain view for an array that is both input and output, as above.
+        plain = {id(x): a for x, a in zip(inputs, args, strict=True) if a is not x}
+        kwargs["out"] = tuple(
+            (plain[id(o)] if id(o) in plain else o.view(np.ndarray))
+            if isinstance(o, TrackedArray)
+            else o
+            for o in out
+        )
         result = getattr(ufunc, method)(*args, **kwargs)
         for o in out:
             if isinstance(o, TrackedArray):
