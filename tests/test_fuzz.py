@@ -16,8 +16,10 @@ both resolve by the same documented rule: half to each side, evenly among tied m
 0 at the kink) or clearly away from 0; otherwise the step is redrawn on fresh inputs.
 
 Also fuzzed: the loss gates, detach/no_grad cuts, programs run under
-tg.detect_anomaly() (which must change nothing), and float32 programs, where only the
-dtypes are compared (float32 rounding differs between numpy and torch).
+tg.detect_anomaly() (which must change nothing), float32 programs, where only the
+dtypes are compared (float32 rounding differs between numpy and torch), and in-place
+writes to a random tensor's .data before backward: backward must raise
+ModifiedInPlaceError or give torch's gradients of the graph as built.
 
 Profiles: "ci" (300 examples, 100 float32 ones and 15 per op, derandomized) by
 default; TENSORGRAPH_FUZZ=long runs 5000 (and 1666, 200 per op) with a random seed.
@@ -72,6 +74,7 @@ class Program:
     pool: list[Pair] = field(default_factory=list)  # results later steps may reuse
     made: list[Pair] = field(default_factory=list)  # every tensor, to compare gradients
     ops: list[str] = field(default_factory=list)
+    mode: str = ""  # how finish() ran backward
 
     def draw(self, strategy: st.SearchStrategy, label: str | None = None) -> Any:
         return self.data.draw(strategy, label=label)
@@ -571,11 +574,37 @@ def assert_close(actual: np.ndarray | None, expected: Any, what: str) -> None:
 
 
 def finish(p: Program) -> None:
-    """Backpropagate both graphs and compare every gradient."""
+    """Backpropagate both graphs and compare every gradient.
+
+    One program in four first writes into a random tensor's ``.data`` in place (torch's
+    twins are separate copies, so torch keeps the graph as built). Backward must then
+    either raise ModifiedInPlaceError before any gradient moves, or give exactly the
+    gradients of the graph as built: torch's.
+    """
     live = [q for q in p.pool if q.t.requires_grad]
     if not live:
         return
-    mode = p.draw(st.sampled_from(["seed", "combine", "twice"]), label="backward")
+    written = p.draw(st.integers(0, 3), label="write .data") == 3
+    if written:
+        k = p.draw(st.integers(0, len(p.made) - 1), label="victim")
+        p.made[k].t.data += 0.25
+        p.ops.append(f"write to tensor #{k}")
+    try:
+        backpropagate(p, live)
+    except tg.ModifiedInPlaceError:
+        assert written, f"ModifiedInPlaceError with no write, after ops {p.ops}"
+        assert all(q.t.grad is None for q in p.made), "raised after gradients moved"
+        return
+    for i, q in enumerate(p.made):
+        if p.mode == "twice" and not q.t.is_leaf:
+            continue  # torch also accumulates retained intermediate grads; we do not
+        what = f"grad of tensor #{i} ({q.t.op or 'leaf'}) after ops {p.ops}"
+        assert_close(q.t.grad, q.u.grad, what)
+
+
+def backpropagate(p: Program, live: list[Pair]) -> None:
+    """Run backward in both frameworks, in one of three ways hypothesis picks."""
+    mode = p.mode = p.draw(st.sampled_from(["seed", "combine", "twice"]), label="backward")
     if mode == "seed":  # backward from the last result, with a random upstream gradient
         last = live[-1]
         seed = p.rng().standard_normal(last.t.shape).astype(p.dtype)
@@ -594,11 +623,6 @@ def finish(p: Program) -> None:
         if mode == "twice":  # leaf gradients accumulate; intermediates start afresh
             total_t.backward()
             total_u.backward()
-    for i, q in enumerate(p.made):
-        if mode == "twice" and not q.t.is_leaf:
-            continue  # torch also accumulates retained intermediate grads; we do not
-        what = f"grad of tensor #{i} ({q.t.op or 'leaf'}) after ops {p.ops}"
-        assert_close(q.t.grad, q.u.grad, what)
 
 
 def run(p: Program, first: str | None = None) -> None:
