@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import json
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -15,7 +16,9 @@ import pytest
 
 import tensorgraph as tg
 import viz
+from viz.backends import render_dot
 from viz.cli import lecture_graph, main
+from viz.graph import to_networkx
 from viz.heatmap import colorize, heatmap_png
 from viz.player import animate, frame_sources, render_steps
 from viz.steps import steps
@@ -82,6 +85,41 @@ def test_frames_style_pending_and_active(tmp_path: Path) -> None:
     assert "grad so far 1" in sources[plus]  # x waits for the * gate
     assert "grad so far" not in sources[-1]
     assert "#7c3aed" in sources[plus]  # the active gate's border
+
+
+def _layout(source: str) -> dict[str, tuple[str, str, str]]:
+    """Each node's position and size as Graphviz lays the frame out."""
+    objects = json.loads(render_dot(source, "json")).get("objects", [])
+    return {o["name"]: (o["pos"], o["width"], o["height"]) for o in objects}
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_nothing_moves_between_frames(rankdir: str) -> None:
+    """Labels grow and shrink ("grad: — (not reached yet)" -> "grad 2"), captions wrap
+    to 1-3 lines, edges gain gradient labels: every node keeps its place and size."""
+    rng = np.random.default_rng(0)
+    W = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True, name="W")
+    X = tg.tensor(rng.standard_normal((2, 4)), name="X")
+    for f in (lecture_graph(), tg.svm_loss(X @ W.T, [0, 2]) + 0.1 * tg.l2(W)):
+        _, sources = frame_sources(f, rankdir=rankdir)
+        first = _layout(sources[0])
+        assert len(first) == len(to_networkx(f))
+        for i, source in enumerate(sources[1:], 1):
+            assert _layout(source) == first, f"frame {i} moved"
+        # ... and the page is the same size in every frame
+        sizes = {re.search(r'viewBox="([^"]+)"', render_dot(s, "svg").decode())[1] for s in sources}
+        assert len(sizes) == 1, sizes
+
+
+def test_frames_are_laid_out_as_before_without_a_renderer(monkeypatch) -> None:
+    """No renderer: the DOT text is still right, only the sizes are not steadied."""
+
+    def missing(*args, **kwargs):
+        raise viz.RendererNotFound("none here")
+
+    monkeypatch.setattr("viz.player.render_dot", missing)
+    frames, sources = frame_sources(lecture_graph())
+    assert len(sources) == len(frames) and "WIDTH=" not in sources[0]
 
 
 def test_cli_animate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 BACKENDS = ("dot", "pygraphviz")
-FORMATS = ("svg", "png", "pdf", "dot")
+FORMATS = ("svg", "png", "pdf", "dot", "json")
 
 # PNG output is capped: Graphviz happily lays a long chain out 60,000 pt wide, and the
 # PNG then takes seconds and hundreds of MB (cairo's own limit is 32767 px). The cap is
@@ -368,13 +368,14 @@ def render_dot(
     max_png_side: int | None = DEFAULT_MAX_PNG_SIDE,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> bytes:
-    """Render DOT text to ``format`` ("svg", "png", "pdf" or "dot") and return the bytes.
+    """Render DOT text to ``format`` ("svg", "png", "pdf", "dot" or "json") and return the bytes.
 
     ``backend``: "auto" tries the system ``dot``, then pygraphviz; "dot" or "pygraphviz"
     forces one. SVG output is self-contained (``image=`` files inlined as data URIs).
     PNG output is drawn at ``dpi`` (default 96) and scaled down so its longest side is at
     most ``max_png_side`` pixels (default 8000; None removes the cap); both override
-    any ``dpi``/``size`` in the DOT. "dot" returns the source itself, with no renderer.
+    any ``dpi``/``size`` in the DOT. "dot" returns the source itself, with no renderer;
+    "json" is Graphviz's layout (every node's size and position) as JSON.
     ``timeout`` (seconds) bounds the ``dot`` subprocess; the in-process backend cannot
     be interrupted. Graphviz's warnings become ``RuntimeWarning``; failures raise
     :class:`RenderError`, and :class:`RendererNotFound` when no renderer is available.

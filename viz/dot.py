@@ -269,17 +269,24 @@ def tensor_label(
                 "</TD></TR>"
                 "</TABLE>"
             )
-    cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
-    if grad_row is not None:
-        cells += f"<HR/><TR><TD>{grad_row}</TD></TR>"
-    if ov.get("note"):
-        cells += f"<TR><TD>{_font(escape(ov['note'], limit=80), NOTE_COLOR, 10)}</TD></TR>"
     width = int(ov.get("width", 1))
+    # The player gives a node its largest size over all frames, so nothing moves. The
+    # cells get the width (less the border) so text stays centred and the rule spans.
+    td, size = "<TD>", ""
+    if ov.get("min_width"):
+        td = f'<TD WIDTH="{max(1, math.ceil(ov["min_width"]) - 2 * width)}">'
+    if ov.get("min_height"):
+        size = f' HEIGHT="{math.ceil(ov["min_height"])}"'
+    cells = "".join(f"<TR>{td}{r}</TD></TR>" for r in rows)
+    if grad_row is not None:
+        cells += f"<HR/><TR>{td}{grad_row}</TD></TR>"
+    if ov.get("note"):
+        cells += f"<TR>{td}{_font(escape(ov['note'], limit=80), NOTE_COLOR, 10)}</TD></TR>"
     return (
         # CELLPADDING 6, not 4: a browser showing the SVG may set the text a few pixels
         # wider than Graphviz measured it (another font), and it must not touch the border.
         f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="6" '
-        f'STYLE="rounded" BGCOLOR="{_color(fill)}" COLOR="{_color(border)}">{cells}</TABLE>'
+        f'STYLE="rounded" BGCOLOR="{_color(fill)}" COLOR="{_color(border)}"{size}>{cells}</TABLE>'
     )
 
 
@@ -376,7 +383,7 @@ def _attrs(**attrs: Any) -> str:
     """A DOT attribute list; values starting with "<" are HTML labels, the rest quoted."""
     parts = []
     for key, val in attrs.items():
-        if isinstance(val, str) and val.startswith("<") and key == "label":
+        if isinstance(val, str) and val.startswith("<") and key in ("label", "headlabel"):
             parts.append(f"{key}=<{val}>")
         else:
             parts.append(f"{key}={_quote(str(val))}")
@@ -491,6 +498,8 @@ def to_dot(
                     fontsize="14" if len(data["symbol"]) <= 2 else "12",
                     margin="0.04",
                     label=gate_label(data),
+                    # inches; a minimum, set by the player to the largest over its frames
+                    **{k: ov[f"min_{k}"] / 72 for k in ("width", "height") if ov.get(f"min_{k}")},
                 )
             )
     for u, v, data in g.edges(data=True):
@@ -504,8 +513,11 @@ def to_dot(
             color = ov.get("color", EDGE_COLOR)
             attrs.update(color=color, fontcolor=color, penwidth=ov.get("penwidth", 1))
             if ov.get("label"):
-                # drawn as an HTML label so the text is escaped like every other
-                attrs["label"] = _font(escape(ov["label"], limit=60), _color(color))
+                # An HTML label, so the text is escaped like every other; a head label, placed
+                # after layout (so a frame that labels an edge is laid out like the rest)
+                # beside the arrow into the gate.
+                attrs["headlabel"] = _font(escape(ov["label"], limit=60), _color(color))
+                attrs.update(labelfontsize="11", labeldistance="2.2", labelangle="-35")
         lines.append(f"  {u} -> {v} " + _attrs(**attrs) if attrs else f"  {u} -> {v}")
     caption_lines = g.graph.get("caption") or []
     if isinstance(caption_lines, str):

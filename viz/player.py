@@ -16,6 +16,7 @@ for more contributions reads "grad so far" in orange, a final one "grad" in red.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -26,8 +27,8 @@ import networkx as nx
 
 import tensorgraph as tg
 
-from .backends import render_dot
-from .dot import to_dot
+from .backends import RendererNotFound, render_dot
+from .dot import _header, to_dot
 from .graph import to_networkx
 from .steps import Frame, steps
 
@@ -85,10 +86,14 @@ def frame_sources(
     title: str | None = None,
     captions: bool = True,
     grad: Any = None,
+    backend: str = "auto",
 ) -> tuple[list[Frame], list[str]]:
     """The frames of ``t`` and the DOT text of each (with its caption, if ``captions``).
 
-    ``grad`` seeds the backward pass, as in :func:`viz.steps.steps`.
+    ``grad`` seeds the backward pass, as in :func:`viz.steps.steps`. Every node gets,
+    in every frame, the largest size it takes in any frame (measured once with
+    ``backend``), and captions are padded to one height, so the drawing does not move
+    from frame to frame; without a renderer the frames are left at their own sizes.
 
     >>> import tensorgraph as tg
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
@@ -98,13 +103,57 @@ def frame_sources(
     """
     frames = steps(t, grad=grad)
     g = to_networkx(t)
-    sources = []
-    for frame in frames:
-        fg = frame_graph(g, frame)
-        if captions:
-            fg.graph["caption"] = _wrap(frame.caption)
-        sources.append(to_dot(fg, rankdir=rankdir, max_entries=max_entries, title=title))
-    return frames, sources
+    graphs = [frame_graph(g, frame) for frame in frames]
+    if captions:
+        wrapped = [_wrap(frame.caption) for frame in frames]
+        height = max(len(lines) for lines in wrapped)
+        for fg, lines in zip(graphs, wrapped, strict=True):
+            fg.graph["caption"] = lines + ["\u00a0"] * (height - len(lines))  # blank lines
+
+    def source(fg: nx.MultiDiGraph) -> str:
+        return to_dot(fg, rankdir=rankdir, max_entries=max_entries, title=title)
+
+    with contextlib.suppress(RendererNotFound):
+        _steady_sizes(graphs, [source(fg) for fg in graphs], rankdir, backend)
+    return frames, [source(fg) for fg in graphs]
+
+
+_NODE_LINE = re.compile(r"^  (\w+) (\[.*\])$", re.M)
+
+
+def _steady_sizes(
+    graphs: list[nx.MultiDiGraph], sources: list[str], rankdir: str, backend: str
+) -> None:
+    """Set every node's ``min_width``/``min_height`` overlay (points) to its largest size.
+
+    Graphviz lays each frame out afresh, so a label that widens ("grad: — (not reached
+    yet)" becomes "grad 2") would shift the whole drawing. One probe graph holds each
+    distinct look of each node (a handful per node, not one per frame), laid out once;
+    its JSON gives the sizes.
+    """
+    looks: dict[str, int] = {}  # a node statement's attributes -> its probe node
+    owners: list[set[str]] = []  # probe node -> the graph nodes that take that look
+    for text in sources:
+        for node, attrs in _NODE_LINE.findall(text):
+            if node in ("graph", "node", "edge"):
+                continue
+            k = looks.setdefault(attrs, len(looks))
+            if k == len(owners):
+                owners.append(set())
+            owners[k].add(node)
+    probe = [*_header(rankdir), *(f"  p{k} {attrs}" for attrs, k in looks.items()), "}"]
+    layout = json.loads(render_dot("\n".join(probe), "json", backend=backend))
+    size: dict[str, tuple[float, float]] = {}
+    for obj in layout.get("objects", []):
+        k = int(obj["name"][1:])
+        w, h = float(obj["width"]) * 72, float(obj["height"]) * 72
+        for node in owners[k]:
+            old = size.get(node, (0.0, 0.0))
+            size[node] = (max(old[0], w), max(old[1], h))
+    for fg in graphs:
+        for node, (w, h) in size.items():
+            data = fg.nodes[node]
+            data["overlay"] = {**(data.get("overlay") or {}), "min_width": w, "min_height": h}
 
 
 def _wrap(text: str, width: int = 72) -> list[str]:
@@ -146,7 +195,7 @@ def render_steps(
         raise ValueError(f"render_steps: format must be 'svg' or 'png', got {format!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _, sources = frame_sources(t, **options)
+    _, sources = frame_sources(t, backend=backend, **options)
     digits = max(3, len(str(len(sources) - 1)))
     paths = []
     for i, source in enumerate(sources):
@@ -336,7 +385,7 @@ def animate(
     True
     """
     # The page prints each caption itself, in HTML, above the drawing.
-    frames, sources = frame_sources(t, captions=False, **options)
+    frames, sources = frame_sources(t, captions=False, backend=backend, **options)
     svgs = [render_dot(s, "svg", backend=backend).decode("utf-8") for s in sources]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
