@@ -153,6 +153,10 @@ def _steady_sizes(
     for fg in graphs:
         for node, (w, h) in size.items():
             data = fg.nodes[node]
+            if data["kind"] == "tensor":
+                # 8 points to spare: a browser may set the text a little wider than
+                # Graphviz measured it, and the widest look of a box is the one to touch.
+                w += 8
             data["overlay"] = {**(data.get("overlay") or {}), "min_width": w, "min_height": h}
 
 
