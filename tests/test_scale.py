@@ -125,6 +125,20 @@ def test_deep_chain_draws_as_a_summary_quickly(chain_graph: nx.MultiDiGraph, tmp
     assert width < 1500 and height < 600, (width, height)  # readable at a glance
 
 
+def test_a_huge_tensor_gets_its_summary_without_building_networkx(
+    chain: tuple[tg.Tensor, tg.Tensor], chain_graph: nx.MultiDiGraph, monkeypatch
+) -> None:
+    """From the tensor, the card is counted from the graph record alone (networkx for
+    300,001 nodes costs seconds), and says exactly what the networkx path says."""
+    from_graph = viz.draw(chain_graph).source
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("to_networkx was called for a graph drawn as a summary")
+
+    monkeypatch.setattr("viz.dot.to_networkx", refuse)
+    assert viz.draw(chain[1]).source == from_graph
+
+
 def test_size_threshold_is_exact() -> None:
     x = tg.tensor(1.0, requires_grad=True, name="x")
     y = x * 2.0  # x, the constant 2, the gate, y: 4 nodes

@@ -408,16 +408,30 @@ def _header(rankdir: str) -> list[str]:
     ]
 
 
-def _too_large(g: nx.MultiDiGraph, max_nodes: int, title: str | None, rankdir: str) -> str:
-    """Instead of a picture nobody can read (and minutes of layout): a summary card."""
-    tensors = [d for _, d in g.nodes(data=True) if d["kind"] == "tensor"]
-    ops = Counter(d["op"] for _, d in g.nodes(data=True) if d["kind"] == "op")
-    out = g.nodes[g.graph["output"]]
+def _too_large(
+    g: nx.MultiDiGraph | list[tg.Tensor], max_nodes: int, title: str | None, rankdir: str
+) -> str:
+    """Instead of a picture nobody can read (and minutes of layout): a summary card.
+
+    ``g`` is a networkx graph, or the tensors of ``tg.graph_nodes`` (output last): for a
+    tensor the card is made without building the networkx graph, which for 300,000
+    nodes costs seconds.
+    """
+    if isinstance(g, list):
+        n_tensors = len(g)
+        ops = Counter(t.op for t in g if t.op is not None)
+        last = g[-1]
+        out = {"name": last.name, "shape": tuple(last.shape), "value": last.data}
+    else:
+        n_tensors = sum(d["kind"] == "tensor" for _, d in g.nodes(data=True))
+        ops = Counter(d["op"] for _, d in g.nodes(data=True) if d["kind"] == "op")
+        out = g.nodes[g.graph["output"]]
+    n_nodes = n_tensors + sum(ops.values())
     value = np.asarray(out["value"])
     lines = [
         f"<B>{escape(title or 'graph', limit=120)}: too large to draw</B>",
-        f"{len(tensors)} tensors and {sum(ops.values())} op gates "
-        f"({g.number_of_nodes()} nodes; the limit is max_nodes={max_nodes})",
+        f"{n_tensors} tensors and {sum(ops.values())} op gates "
+        f"({n_nodes} nodes; the limit is max_nodes={max_nodes})",
         "ops: "
         + escape(", ".join(f"{name} ×{n}" for name, n in ops.most_common(8)), limit=200)
         + (", …" if len(ops) > 8 else ""),
@@ -466,7 +480,13 @@ def to_dot(
         raise ValueError(f"to_dot: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     if not isinstance(max_entries, int) or max_entries < 1:
         raise ValueError(f"to_dot: max_entries must be a positive int, got {max_entries!r}")
-    g = to_networkx(graph) if isinstance(graph, tg.Tensor) else graph
+    if isinstance(graph, tg.Tensor):
+        nodes = tg.graph_nodes(graph)  # counting first is ~15x cheaper than networkx
+        if len(nodes) + sum(n.op is not None for n in nodes) > max_nodes:
+            return _too_large(nodes, max_nodes, title, rankdir)
+        g = to_networkx(graph)
+    else:
+        g = graph
     if g.number_of_nodes() > max_nodes:
         return _too_large(g, max_nodes, title, rankdir)
 
