@@ -213,8 +213,9 @@ class Tensor:
         Write to it freely (``W.data -= lr * W.grad``): it is a :class:`TrackedArray`,
         which logs in-place writes, so a ``backward()`` through a graph built *before*
         the write raises ``ModifiedInPlaceError`` instead of giving a wrong gradient.
-        Assigning a new array (``x.data = a``) rebinds the tensor and leaves graphs
-        already built on the old values alone, as in PyTorch.
+        Assigning a new array (``x.data = a``) rebinds the tensor; graphs already built
+        keep the values they computed with, so their gradients stay right (PyTorch
+        would read the new values in backward).
 
         >>> import tensorgraph as tg
         >>> x = tg.tensor([1.0, 2.0])
