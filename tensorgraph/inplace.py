@@ -196,7 +196,10 @@ def _message(node: Tensor, arr: np.ndarray, place: tuple[str, int] | None) -> st
     origin = getattr(node._backward, "origin", None)  # set under tg.detect_anomaly()
     if origin is not None:
         lines.append(f"  {op} was made at {_where(origin)}")
-    lines.append("  Change .data only after backward(), then run the forward pass again.")
+    lines.append(
+        "  Change a tensor in place (.data, or under tg.no_grad()) only after backward(), "
+        "then run the forward pass again."
+    )
     return "\n".join(lines)
 
 

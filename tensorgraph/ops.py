@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from .tensor import Tensor, _as_array, _short
+from .inplace import note_write
+from .tensor import Tensor, _as_array, _short, is_grad_enabled
 
 Operand = Tensor | float | int | np.ndarray
 Axis = int | tuple[int, ...] | None
@@ -650,6 +651,10 @@ def _attach() -> None:
     T.__pow__ = pow
     T.__rpow__ = _rpow
     T.__neg__ = neg
+    T.__iadd__ = _inplace(np.add, "+=", add)
+    T.__isub__ = _inplace(np.subtract, "-=", sub)
+    T.__imul__ = _inplace(np.multiply, "*=", mul)
+    T.__itruediv__ = _inplace(np.true_divide, "/=", div)
     T.__getitem__ = index
     T.__lt__ = _compare(np.less, "lt")
     T.__le__ = _compare(np.less_equal, "le")
@@ -665,6 +670,46 @@ def _attach() -> None:
     T.transpose = transpose
     T.swapaxes = swapaxes
     T.T = property(transpose, doc="The tensor with its axes reversed (a transpose op).")
+
+
+def _inplace(ufunc: np.ufunc, symbol: str, functional: Callable) -> Callable:
+    """``t += x`` and friends, as in PyTorch.
+
+    Where no graph is recorded (inside ``tg.no_grad()``, or for a tensor that needs no
+    gradient) the tensor's own memory is updated, so ``with tg.no_grad(): W -= lr *
+    W.grad`` updates the parameter itself; the write is logged (inplace.py), so a graph
+    that held the old values refuses to run backward. A computed tensor that needs a
+    gradient gets a new graph node instead (``loss += reg * tg.l2(W)``), the value
+    PyTorch's recorded in-place op gives. A leaf that needs a gradient is refused, as in
+    PyTorch: updating it in place while recording would cut it from its own gradient.
+    """
+    where = f"in-place {symbol}"
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        if self.requires_grad and is_grad_enabled():
+            if self.op is None:
+                raise RuntimeError(
+                    f"{where}: this tensor is a leaf that requires a gradient, and an in-place "
+                    "change while the graph is recorded would cut it from that gradient; "
+                    f"update it inside `with tg.no_grad():` (W {symbol} lr * W.grad) or "
+                    "through .data"
+                )
+            return functional(self, other)
+        other = _constant(other, self._data.dtype, where)
+        try:
+            ufunc(self._data, other._data, out=self._data)
+        except ValueError:
+            raise ValueError(
+                f"{where}: a {other.shape} operand cannot update a tensor of shape "
+                f"{self.shape} in place (the result must keep the tensor's shape)"
+            ) from None
+        except TypeError as err:  # numpy's casting error, e.g. bool tensors
+            raise TypeError(f"{where}: {err}") from None
+        note_write(self._data)
+        return self
+
+    method.__name__ = f"__i{functional.__name__}__"
+    return method
 
 
 def _rpow(self: Tensor, base: Any) -> Tensor:

@@ -276,3 +276,105 @@ def test_fit_and_grid_search_still_train() -> None:
     X, y = tg.data.make_blobs(n_per_class=30, seed=0)
     model = tg.LinearSVM(epochs=5, seed=0).fit(X, y)
     assert model.score(X, y) > 0.9
+
+
+# ----- t -= x and friends: PyTorch's in-place operators -----
+
+
+def test_the_torch_idiom_updates_the_parameter_itself() -> None:
+    """with no_grad(): W -= lr * W.grad, as in PyTorch: same tensor, same values as torch."""
+    rng = np.random.default_rng(5)
+    x0, w0 = rng.standard_normal((8, 3)), rng.standard_normal(3)
+    W, X = tg.tensor(w0, requires_grad=True), tg.tensor(x0)
+    Wt, Xt = torch.tensor(w0, requires_grad=True), torch.tensor(x0)
+    param = W
+    for _ in range(4):
+        loss = tg.tanh(X @ W).sum()
+        loss.backward()
+        with tg.no_grad():
+            W -= 0.1 * W.grad
+            W *= 0.99  # weight decay, in place too
+        W.zero_grad()
+        ref = torch.tanh(Xt @ Wt).sum()
+        ref.backward()
+        with torch.no_grad():
+            Wt -= 0.1 * Wt.grad
+            Wt *= 0.99
+        Wt.grad = None
+    assert W is param and W.requires_grad and W.is_leaf
+    np.testing.assert_allclose(W.data, Wt.detach().numpy(), rtol=1e-12)
+    with pytest.raises(tg.ModifiedInPlaceError, match="input 1 of matmul"):
+        loss.backward()  # the last graph saw W before the update, as torch's would
+
+
+def test_a_leaf_that_needs_a_gradient_is_refused_outside_no_grad() -> None:
+    Wt = torch.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        Wt -= 1.0  # torch refuses too
+    W = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"in-place -=: this tensor is a leaf .* tg.no_grad"):
+        W -= 1.0
+    assert W.data.tolist() == [1.0, 2.0]
+
+
+def test_an_intermediate_gets_a_new_node_with_torchs_gradient() -> None:
+    """loss += reg * l2(W) while recording: a new node, the gradient torch's gives."""
+    w0 = np.array([0.5, -1.5, 2.0])
+    W, Wt = tg.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    loss = (W * 3.0).sum()
+    before = loss
+    loss += 0.1 * tg.l2(W)
+    loss /= 2.0
+    loss.backward()
+    lt = (Wt * 3.0).sum()
+    lt += 0.1 * (Wt * Wt).sum()
+    lt /= 2.0
+    lt.backward()
+    assert loss is not before and before.op == "sum"
+    assert loss.item() == pytest.approx(lt.item(), rel=1e-12)
+    np.testing.assert_allclose(W.grad, Wt.grad.numpy(), rtol=1e-12)
+
+
+def test_a_tensor_that_needs_no_gradient_changes_in_place_as_in_torch() -> None:
+    c = tg.tensor([1.0, 2.0], dtype=np.float32)
+    alias = c
+    c += 1  # Python numbers and float64 arrays keep float32, as in torch
+    c *= np.array([2.0, 3.0])
+    c /= 2
+    c -= tg.tensor([0.5, 0.5], dtype=np.float32)
+    ct = torch.tensor([1.0, 2.0])
+    ct += 1
+    ct *= torch.tensor([2.0, 3.0])
+    ct /= 2
+    ct -= 0.5
+    assert alias is c and c.dtype == np.float32
+    np.testing.assert_allclose(c.data, ct.numpy())
+
+
+def test_a_constant_changed_in_place_after_use_is_caught() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (x * c).sum()
+    c += 1.0  # mul's backward reads c
+    with pytest.raises(tg.ModifiedInPlaceError, match="input 1 of mul"):
+        y.backward()
+
+
+@pytest.mark.parametrize(
+    ("other", "error", "message"),
+    [
+        (
+            np.ones(3),
+            ValueError,
+            r"in-place \+=: a \(3,\) operand cannot update a tensor of shape \(2,\)",
+        ),
+        (np.ones((2, 2)), ValueError, r"\(2, 2\) operand cannot update a tensor of shape \(2,\)"),
+        ("a", TypeError, r"in-place \+=: expected numbers"),
+        (1j, TypeError, r"in-place \+=: complex numbers are not supported"),
+    ],
+)
+def test_bad_in_place_operands_name_the_operator_and_shapes(other, error, message) -> None:
+    t = tg.tensor([1.0, 2.0])
+    with pytest.raises(error, match=message):
+        t += other
+    assert t.data.tolist() == [1.0, 2.0]
