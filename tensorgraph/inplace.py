@@ -10,7 +10,8 @@ the same idea is kept off the per-op path, so building a graph costs nothing ext
 - ``t.data`` (and ``t.numpy()``) hands out a :class:`TrackedArray`: the tensor's own
   memory, as a numpy array that logs the memory block it writes and the tick, whether the
   write is ``x.data[0] = 5``, ``W.data -= lr * W.grad``, ``np.copyto(x.data, v)``, ``out=x.data``
-  or ``x.data.fill(0)``. The optimizer logs its updates too.
+  or ``x.data.fill(0)``. The optimizer and the in-place operators (``W -= lr *
+  W.grad`` under ``tg.no_grad()``) log their writes too.
 - ``backward()`` calls :func:`check_unchanged`. When no write is newer than the graph's
   oldest op (the usual case: update, then build the next graph) that is one comparison.
   Otherwise it looks at the arrays each older op's backward rule really holds (the arrays
