@@ -13,7 +13,8 @@ and ``backward()`` checks every gradient it computes. The first NaN or inf raise
 Writes to ``.data`` between forward and backward (``x.data[0] = 5``, ``W.data -= lr *
 W.grad``) raise :class:`ModifiedInPlaceError` with or without this mode (``inplace.py``
 logs them). The copies kept here catch, in addition, writes that go around that log:
-to the numpy array a tensor was made from, or through ``np.asarray(x.data)``.
+to a numpy array a tensor shares (``copy=False``) or an op took as an operand (``x * a``),
+or through ``np.asarray(x.data)``.
 
 Build the graph inside the block: ops made outside it have no recorded line and no
 copies, though their backward gradients are still checked.

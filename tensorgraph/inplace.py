@@ -19,8 +19,9 @@ the same idea is kept off the per-op path, so building a graph costs nothing ext
   since, naming the op, the input and the line of the write. Ops whose rule reads no data
   (``add``, ``reshape``) are never flagged, as in PyTorch.
 
-What goes around the log: writes to an array you passed to ``tg.tensor`` (the tensor
-shares it, as ``torch.from_numpy`` does), and writes through ``np.asarray(x.data)``,
+What goes around the log: writes to an array a tensor shares (``tg.tensor(a,
+copy=False)``, as ``torch.from_numpy``) or an op took as an operand (``x * a`` keeps
+``a``), and writes through ``np.asarray(x.data)``,
 ``.view(np.ndarray)``, memoryview or ctypes. ``tg.detect_anomaly()`` compares copies of
 the saved arrays and catches those as well.
 

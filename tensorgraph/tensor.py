@@ -583,18 +583,30 @@ def tensor(
     requires_grad: bool = False,
     name: str | None = None,
     dtype: Any = None,
+    copy: bool = True,
 ) -> Tensor:
-    """Make a leaf tensor from a number, a nested list or a numpy array.
+    """Make a leaf tensor from a number, a nested list, a numpy array or a tensor.
 
     Integer and bool data become float64 unless ``dtype`` is given; float32 stays
-    float32. Strings, objects and complex numbers are refused.
+    float32. Strings, objects and complex numbers are refused. The data is copied, as
+    ``np.array`` and ``torch.tensor`` do, so later changes to your array do not reach
+    the tensor (nor its gradients); ``copy=False`` shares a float array's memory instead,
+    as ``np.asarray`` and ``torch.from_numpy`` do.
 
-    >>> import tensorgraph as tg
+    >>> import numpy as np, tensorgraph as tg
     >>> x = tg.tensor([[1, 2], [3, 4]], requires_grad=True, name="x")
     >>> x.shape, x.dtype
     ((2, 2), dtype('float64'))
+    >>> a = np.zeros(2)
+    >>> np.shares_memory(tg.tensor(a).data, a), np.shares_memory(tg.tensor(a, copy=False).data, a)
+    (False, True)
     """
-    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+    t = Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+    if copy and isinstance(data, np.ndarray | Tensor):
+        source = data._data if isinstance(data, Tensor) else data
+        if np.may_share_memory(t._data, source):
+            t._data = t._data.copy()
+    return t
 
 
 def _is_number(x: object) -> bool:

@@ -104,7 +104,7 @@ WRITES = {
     "a-view": lambda x: x.data.reshape(2, 2)[1].__setitem__(0, 2.0),
     "a-slice": lambda x: x.data[1:].__setitem__(0, 2.0),
     "detached": lambda x: x.detach().data.__setitem__(0, 1.5),
-    "tensor-of-data": lambda x: tg.tensor(x.data).data.__setitem__(0, 1.5),
+    "shared-tensor": lambda x: tg.tensor(x.data, copy=False).data.__setitem__(0, 1.5),
 }
 
 
@@ -378,3 +378,17 @@ def test_bad_in_place_operands_name_the_operator_and_shapes(other, error, messag
     with pytest.raises(error, match=message):
         t += other
     assert t.data.tolist() == [1.0, 2.0]
+
+
+def test_tg_tensor_copies_so_changing_your_array_later_is_harmless() -> None:
+    """As np.array and torch.tensor: the tensor owns its values unless copy=False."""
+    a = np.array([1.0, 2.0])
+    x = tg.tensor(a, requires_grad=True)
+    y = (x * x).sum()
+    a[0] = 100.0  # the caller's own array, not the tensor's
+    y.backward()
+    assert x.grad.tolist() == [2.0, 4.0] and x.data.tolist() == [1.0, 2.0]
+    assert not np.shares_memory(tg.tensor(x).data, x.data)  # a tensor is copied too
+    shared = tg.tensor(a, copy=False)
+    a[1] = 7.0
+    assert shared.data.tolist() == [100.0, 7.0]  # copy=False: torch.from_numpy's sharing
