@@ -18,8 +18,8 @@ both resolve by the same documented rule: half to each side, evenly among tied m
 Also fuzzed: the loss gates, detach/no_grad cuts, programs run under
 tg.detect_anomaly() (which must change nothing), float32 programs, where only the
 dtypes are compared (float32 rounding differs between numpy and torch), and in-place
-writes to a random tensor's .data before backward: backward must raise
-ModifiedInPlaceError or give torch's gradients of the graph as built.
+writes to a random tensor (through .data, or `t += c` under no_grad) before backward:
+backward must raise ModifiedInPlaceError or give torch's gradients of the graph as built.
 
 Profiles: "ci" (300 examples, 100 float32 ones and 15 per op, derandomized) by
 default; TENSORGRAPH_FUZZ=long runs 5000 (and 1666, 200 per op) with a random seed.
@@ -587,7 +587,13 @@ def finish(p: Program) -> None:
     written = p.draw(st.integers(0, 3), label="write .data") == 3
     if written:
         k = p.draw(st.integers(0, len(p.made) - 1), label="victim")
-        p.made[k].t.data += 0.25
+        victim = p.made[k].t
+        if p.draw(st.booleans(), label="through .data"):
+            victim.data += 0.25
+        else:  # PyTorch's idiom: an in-place operator where no graph is recorded
+            with tg.no_grad():
+                victim += 0.25
+            assert victim is p.made[k].t
         p.ops.append(f"write to tensor #{k}")
     try:
         backpropagate(p, live)
