@@ -44,7 +44,6 @@ import itertools
 import os
 import sys
 import weakref
-from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -116,10 +115,6 @@ def note_write(a: np.ndarray) -> None:
 # ----- the check backward() runs -----
 
 
-def _seq(t: Tensor) -> int:
-    return t._seq
-
-
 def check_unchanged(order: Sequence[Tensor]) -> None:
     """Raise if an array held by a backward rule of ``order`` was written after its op ran.
 
@@ -131,13 +126,13 @@ def check_unchanged(order: Sequence[Tensor]) -> None:
     >>> check_unchanged(tg.topological_order(x * 2))  # nothing written: no error
     """
     last = _Writes.last
-    first = bisect_left(order, 0, key=_seq)  # the first computed tensor
-    if first == len(order) or order[first]._seq > last:
-        return  # every op is newer than every write: the usual case, one comparison
-    for node in order[first:]:
+    if last < 0:
+        return  # nothing was ever written in place
+    for node in order:  # leaves (_seq -1) come first, then ops oldest first
         if node._seq > last:
-            break
-        check_node(node)
+            return  # this op and every later one are newer than every write
+        if node._seq >= 0:
+            check_node(node)
 
 
 def check_node(node: Tensor) -> None:
