@@ -153,7 +153,7 @@ def one_config(res, kind, N, D, dtype, rounds, repeats, rates):
         return loss
 
     # tensorgraph (fused losses, and primitive ops)
-    tX = tg.tensor(X)
+    tX = tg.tensor(X, copy=False)  # X itself, as numpy and torch.from_numpy use it
 
     def tg_step(loss_fn, Wt, bt):
         def step():
