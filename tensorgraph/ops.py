@@ -691,8 +691,7 @@ def _inplace(ufunc: np.ufunc, symbol: str, functional: Callable) -> Callable:
                 raise RuntimeError(
                     f"{where}: this tensor is a leaf that requires a gradient, and an in-place "
                     "change while the graph is recorded would cut it from that gradient; "
-                    f"update it inside `with tg.no_grad():` (W {symbol} lr * W.grad) or "
-                    "through .data"
+                    "update it inside `with tg.no_grad():` (W -= lr * W.grad) or through .data"
                 )
             return functional(self, other)
         other = _constant(other, self._data.dtype, where)

@@ -271,8 +271,8 @@ def test_the_log_forgets_arrays_that_are_gone() -> None:
     assert len(_Writes.by_root) <= before + 1
 
 
-def test_fit_and_grid_search_still_train() -> None:
-    """The classifiers update .data between steps; no error, same model as before."""
+def test_fit_still_trains() -> None:
+    """fit updates the weights in place between steps (opt.step): no error, a good model."""
     X, y = tg.data.make_blobs(n_per_class=30, seed=0)
     model = tg.LinearSVM(epochs=5, seed=0).fit(X, y)
     assert model.score(X, y) > 0.9

@@ -408,6 +408,17 @@ def _header(rankdir: str) -> list[str]:
     ]
 
 
+def drawn_nodes(tensors: list[tg.Tensor]) -> int:
+    """How many nodes a drawing of these tensors has: one per tensor, one per op gate.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> drawn_nodes(tg.graph_nodes(x * x))
+    3
+    """
+    return len(tensors) + sum(t.op is not None for t in tensors)
+
+
 def _too_large(
     g: nx.MultiDiGraph | list[tg.Tensor], max_nodes: int, title: str | None, rankdir: str
 ) -> str:
@@ -482,7 +493,7 @@ def to_dot(
         raise ValueError(f"to_dot: max_entries must be a positive int, got {max_entries!r}")
     if isinstance(graph, tg.Tensor):
         nodes = tg.graph_nodes(graph)  # counting first is ~15x cheaper than networkx
-        if len(nodes) + sum(n.op is not None for n in nodes) > max_nodes:
+        if drawn_nodes(nodes) > max_nodes:
             return _too_large(nodes, max_nodes, title, rankdir)
         g = to_networkx(graph)
     else:

@@ -16,7 +16,7 @@ import networkx as nx
 import tensorgraph as tg
 
 from .backends import RendererNotFound, render_dot
-from .dot import DEFAULT_MAX_NODES, to_dot
+from .dot import DEFAULT_MAX_NODES, drawn_nodes, to_dot
 from .graph import to_networkx
 
 # Suffix -> format. ".gv" is Graphviz's other name for DOT files.
@@ -153,8 +153,7 @@ def draw(
 def _beyond(t: tg.Tensor | nx.MultiDiGraph, max_nodes: int) -> bool:
     """Whether the drawing of t has more than max_nodes nodes (tensors plus gates)."""
     if isinstance(t, tg.Tensor):
-        nodes = tg.graph_nodes(t)
-        return len(nodes) + sum(n.op is not None for n in nodes) > max_nodes
+        return drawn_nodes(tg.graph_nodes(t)) > max_nodes
     return t.number_of_nodes() > max_nodes
 
 
