@@ -4,6 +4,7 @@
     python3 dev.py demo [ARGS]   # the main job: `tensorgraph demo` (writes out/index.html)
     python3 dev.py test [ARGS]   # ruff, then pytest (ARGS go to pytest)
     python3 dev.py bench [ARGS]  # the benchmarks; rewrites BENCHMARKS.md
+    python3 dev.py docs          # regenerate docs/derivatives.md and the README's op lists
 
 Each command first makes a virtual environment in .venv (Debian and Ubuntu refuse
 `pip install` into the system Python) and installs the project into it, editable,
@@ -25,7 +26,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 
-EXTRAS = {"demo": "test", "test": "test", "bench": "test,bench"}
+EXTRAS = {"demo": "test", "test": "test", "bench": "test,bench", "docs": ""}
 
 
 def run(*cmd: str | Path) -> None:
@@ -49,13 +50,20 @@ def make_venv() -> list[str]:
 
 
 def install(extras: str) -> None:
+    """Install the project with ``extras`` unless this pyproject.toml already was, with them."""
     stamp = VENV / ".tensorgraph-installed"
-    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = {e for e in extras.split(",") if e}
     pip = make_venv()
-    if stamp.exists() and stamp.read_text() == key:
+    done_key, _, done_extras = (stamp.read_text() if stamp.exists() else "").partition("\n")
+    have = {e for e in done_extras.split(",") if e}
+    if done_key == key and wanted <= have:
         return
-    run(*pip, "install", "--disable-pip-version-check", "-q", "-e", f".[{extras}]")
-    stamp.write_text(key)
+    target = f".[{','.join(sorted(wanted))}]" if wanted else "."
+    run(*pip, "install", "--disable-pip-version-check", "-q", "-e", target)
+    if done_key != key:
+        have = set()
+    stamp.write_text(key + "\n" + ",".join(sorted(have | wanted)))
 
 
 def main(argv: list[str]) -> int:
@@ -73,6 +81,8 @@ def main(argv: list[str]) -> int:
             run(PY, "-m", "pytest", *args)
         elif command == "bench":
             run(PY, "benchmarks/run.py", *args)
+        elif command == "docs":
+            run(PY, "-c", "import tensorgraph as tg; print(*tg.ops.write_docs(), sep='\\n')")
     except subprocess.CalledProcessError as err:
         return err.returncode or 1
     return 0

@@ -27,12 +27,12 @@ copies, though their backward gradients are still checked.
     ...
     tensorgraph.anomaly.AnomalyError: detect_anomaly: log produced nan in 1 of 2 entries ...
 
-This module imports nothing from the rest of the engine (``tensor.py`` imports it).
+This module imports nothing from the rest of the engine but ``modes.py`` (``tensor.py``
+imports it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import linecache
 import os
 import sys
@@ -40,6 +40,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .modes import GlobalFlag, Switch
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -57,22 +59,25 @@ class ModifiedInPlaceError(RuntimeError):
     """An array the graph recorded was changed in place before ``backward()``."""
 
 
-class _AnomalyMode:
-    enabled = False
+# Process-wide, as PyTorch's anomaly mode is (grad mode, by contrast, is per thread).
+ANOMALY = GlobalFlag(False)
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether ``tg.detect_anomaly()`` is on.
+    """Whether ``tg.detect_anomaly()`` is on (anywhere in the process).
 
     >>> import tensorgraph as tg
     >>> tg.is_anomaly_enabled()
     False
     """
-    return _AnomalyMode.enabled
+    return ANOMALY.value
 
 
-class detect_anomaly(contextlib.ContextDecorator):
+class detect_anomaly(Switch):
     """Context manager (and decorator): raise at the first NaN or inf, naming op and line.
+
+    Process-wide, as ``torch.autograd.detect_anomaly``: ops made by other threads while
+    the block runs are watched too.
 
     >>> import tensorgraph as tg
     >>> with tg.detect_anomaly():
@@ -80,23 +85,21 @@ class detect_anomaly(contextlib.ContextDecorator):
     True
     """
 
-    def __enter__(self) -> detect_anomaly:
-        # A stack, not one saved value, so the same object may be entered re-entrantly.
-        self.__dict__.setdefault("_prev", []).append(_AnomalyMode.enabled)
-        _AnomalyMode.enabled = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _AnomalyMode.enabled = self._prev.pop()
+    FLAG, VALUE = ANOMALY, True
 
 
 # ----- where the user's code made an op -----
 
 
-def _user_frame() -> tuple[str, int] | None:
-    """(file, line) of the innermost caller outside the tensorgraph package."""
+def caller(skip: tuple[str, ...] = (_PACKAGE,)) -> tuple[str, int] | None:
+    """(file, line) of the innermost frame whose file lies outside the folders ``skip``:
+    the line of the user's code that led here.
+
+    >>> caller(skip=())[1] > 0
+    True
+    """
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None and frame.f_code.co_filename.startswith(skip):
         frame = frame.f_back
     return None if frame is None else (frame.f_code.co_filename, frame.f_lineno)
 
@@ -132,7 +135,7 @@ def watch(t: Tensor, op: str, inputs: tuple[Tensor, ...], backward: Any) -> Any:
 
     Called by ``Tensor._make`` with the finished tensor ``t``.
     """
-    place = _user_frame()
+    place = caller()
     out = t._data
     if out.dtype.kind in "fc" and not np.isfinite(out).all():
         lines = [f"detect_anomaly: {op} produced {_bad(out)} of its output (shape {t.shape})"]
@@ -176,12 +179,11 @@ def _unchanged(array: np.ndarray, copy: np.ndarray) -> bool:
     return bool(np.array_equal(array, copy, equal_nan=True))
 
 
-def check_grads(node: Tensor, grads: Sequence[np.ndarray | None]) -> None:
+def check_grads(node: Tensor, upstream: np.ndarray, grads: Sequence[np.ndarray | None]) -> None:
     """Raise if the backward rule of ``node`` produced NaN or inf for an input needing it."""
     for i, (inp, g) in enumerate(zip(node.inputs, grads, strict=True)):
         if g is None or not inp.requires_grad or np.isfinite(g).all():
             continue
-        upstream = node.grad
         origin = getattr(node._backward, "origin", None)
         came = (
             f"  {node.op} was made at {_where(origin)}"
@@ -190,7 +192,7 @@ def check_grads(node: Tensor, grads: Sequence[np.ndarray | None]) -> None:
         )
         cause = (
             f"the upstream gradient already held {_bad(upstream)}"
-            if upstream is not None and not np.isfinite(upstream).all()
+            if not np.isfinite(upstream).all()
             else "the upstream gradient was finite"
         )
         raise AnomalyError(

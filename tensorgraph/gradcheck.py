@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .registry import OPS
 from .tensor import Tensor, _short, graph_nodes
 
 __all__ = ["GradcheckKinkWarning", "GradcheckResult", "gradcheck", "numerical_grad"]
@@ -30,7 +31,7 @@ class GradcheckKinkWarning(UserWarning):
     """A point checked by ``gradcheck`` lies within h of a kink of the function."""
 
 
-def _number(where: str, value: Any) -> float:
+def _scalar_value(where: str, value: Any) -> float:
     """The value of f as a float: a number, or a one-element tensor or array."""
     if isinstance(value, Tensor):
         value = value._data
@@ -67,9 +68,9 @@ def numerical_grad(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-
         old = x[ix]
         try:
             x[ix] = old + h
-            f_plus = _number("numerical_grad", f(x))
+            f_plus = _scalar_value("numerical_grad", f(x))
             x[ix] = old - h
-            f_minus = _number("numerical_grad", f(x))
+            f_minus = _scalar_value("numerical_grad", f(x))
         finally:
             x[ix] = old
         grad[ix] = (f_plus - f_minus) / (2 * h)
@@ -111,35 +112,13 @@ class GradcheckResult:
 # ----- kinks: where a routing op switches branch -----
 
 
-def _kink_signature(t: Tensor) -> np.ndarray | None:
-    """Which branch each kink op of the graph takes, as an integer array."""
-    name = t.op
-    if name in ("maximum", "minimum"):
-        a, b = (i._data for i in t.inputs)
-        return np.sign(np.subtract(a, b)).astype(np.int8)
-    if name in ("relu", "abs", "l1"):
-        return np.sign(t.inputs[0]._data).astype(np.int8)
-    if name in ("max", "min"):
-        x = t.inputs[0]._data
-        axis = t.attrs.get("axis")
-        kept = (np.max if name == "max" else np.min)(x, axis=axis, keepdims=True)
-        return x == kept
-    if name == "svm_loss":
-        s = t.inputs[0]._data
-        y = t.attrs["y"]
-        rows = np.arange(len(y))
-        margins = s - s[rows, y][:, None] + t.attrs["delta"]
-        margins[rows, y] = -1.0  # the true class never counts
-        return np.sign(margins).astype(np.int8)
-    return None
-
-
 def _signatures(out: Tensor) -> list[tuple[str, np.ndarray]]:
+    """Which branch each kinked gate of the graph takes (the registry's ``kink``)."""
     sigs = []
     for node in graph_nodes(out):
-        sig = _kink_signature(node) if node.op is not None else None
-        if sig is not None:
-            sigs.append((node.op, sig))
+        info = OPS.get(node.op) if node.op is not None else None
+        if info is not None and info.kink is not None:
+            sigs.append((node.op, info.kink([i._data for i in node.inputs], node.attrs)))
     return sigs
 
 
@@ -231,10 +210,10 @@ def gradcheck(
             try:
                 flat[j] = old + h
                 plus = _scalar_output(fn, inputs)
-                f_plus, sig_plus = _number("gradcheck", plus), _signatures(plus)
+                f_plus, sig_plus = _scalar_value("gradcheck", plus), _signatures(plus)
                 flat[j] = old - h
                 minus = _scalar_output(fn, inputs)
-                f_minus, sig_minus = _number("gradcheck", minus), _signatures(minus)
+                f_minus, sig_minus = _scalar_value("gradcheck", minus), _signatures(minus)
             finally:
                 flat[j] = old
             del plus, minus

@@ -42,14 +42,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import sys
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .anomaly import ModifiedInPlaceError, _describe, _where
+from .anomaly import ModifiedInPlaceError, _describe, _where, caller
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -82,14 +81,6 @@ def _root(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _caller() -> tuple[str, int] | None:
-    """(file, line) of the innermost frame outside tensorgraph and numpy."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_SKIP):
-        frame = frame.f_back
-    return None if frame is None else (frame.f_code.co_filename, frame.f_lineno)
-
-
 def note_write(a: np.ndarray) -> None:
     """Log that ``a``'s memory was just written in place.
 
@@ -108,7 +99,7 @@ def note_write(a: np.ndarray) -> None:
         # Forget the block when its memory goes: no graph can read it any more.
         weakref.finalize(root, _Writes.by_root.pop, key, None)
     tick = next(clock)
-    _Writes.by_root[key] = (tick, _caller())
+    _Writes.by_root[key] = (tick, caller(_SKIP))
     _Writes.last = tick
 
 

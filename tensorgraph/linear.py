@@ -40,8 +40,9 @@ from typing import Any
 import numpy as np
 
 from .losses import l1, l2, softmax_loss, svm_loss
+from .modes import no_grad
 from .optim import SGD
-from .tensor import Tensor, _short, no_grad
+from .tensor import Tensor, _short
 
 __all__ = ["LinearClassifier", "LinearSVM", "SoftmaxClassifier"]
 

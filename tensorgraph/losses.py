@@ -24,34 +24,33 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Operand, _operand, op
+from .registry import Array, Forward, op
 from .tensor import Tensor, _short
 
 __all__ = ["l1", "l2", "softmax_loss", "svm_loss"]
 
 
-def _scores(where: str, scores: Operand) -> Tensor:
-    """The (N, K) float scores tensor, or a clear error."""
-    s = _operand(where, scores)
-    if s._data.dtype.kind != "f":
-        raise TypeError(f"{where}: scores must be floating point, got dtype {s.dtype}")
+def _scores(s: np.ndarray) -> np.ndarray:
+    """The (N, K) float scores, or a clear error."""
+    if s.dtype.kind != "f":
+        raise TypeError(f"scores must be floating point, got dtype {s.dtype}")
     if s.ndim != 2:
-        raise ValueError(
-            f"{where}: scores must be 2-D, (N examples, K classes), got shape {s.shape}"
-        )
+        raise ValueError(f"scores must be 2-D, (N examples, K classes), got shape {s.shape}")
     n, k = s.shape
     if n == 0:
-        raise ValueError(f"{where}: empty batch: scores has shape {s.shape} (N = 0)")
+        raise ValueError(f"empty batch: scores has shape {s.shape} (N = 0)")
     if k == 0:
-        raise ValueError(f"{where}: scores has shape {s.shape}: no classes (K = 0)")
+        raise ValueError(f"scores has shape {s.shape}: no classes (K = 0)")
     return s
 
 
 def labels(where: str, y: Any, n: int, k: int) -> np.ndarray:
-    """Check N integer class labels in [0, K) and return them as an intp array.
+    """Check N integer class labels in [0, K) and return them as a new intp array.
 
     Integer arrays and lists pass; float arrays (and tensors, whose data is float) pass
     when every entry is a whole number. Anything else is a ValueError naming ``where``.
+    The result is always a copy: a loss keeps it for its backward rule, and a later
+    change to the caller's array must not reach the gradient.
 
     >>> labels("svm_loss", [2.0, 0.0], n=2, k=3)
     array([2, 0])
@@ -86,16 +85,33 @@ def labels(where: str, y: Any, n: int, k: int) -> np.ndarray:
             f"{where}: label y[{i}] = {arr[i]} is out of range: scores has K = {k} "
             f"classes, so labels must lie in [0, {k})"
         )
-    return arr.astype(np.intp, copy=False)
+    return np.array(arr, dtype=np.intp)
+
+
+def _weights(w: np.ndarray) -> np.ndarray:
+    if w.dtype.kind != "f":
+        raise TypeError(f"weights must be floating point, got dtype {w.dtype}")
+    return w
+
+
+def _svm_kink(ins: list[np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
+    """Which hinge terms are active (margin > 0), at the edge (0) or off."""
+    s, y = ins[0], attrs["y"]
+    rows = np.arange(len(y))
+    margins = s - s[rows, y][:, None] + attrs["delta"]
+    margins[rows, y] = -1.0  # the true class never counts
+    return np.sign(margins).astype(np.int8)
 
 
 @op(
-    "svm_loss",
     "svm loss",
     "∂/∂s_j = 1[m_j > 0]/N for j ≠ y (2·m_j/N if squared), ∂/∂s_y = −Σ_j ∂/∂s_j; "
     "m_j = s_j − s_y + Δ, and 0 at m_j = 0 exactly (as torch)",
+    kind="loss",
+    expr="svm_loss",
+    kink=_svm_kink,
 )
-def svm_loss(scores: Operand, y: Any, delta: float = 1.0, squared: bool = False) -> Tensor:
+def svm_loss(scores: Array, y: Any, delta: float = 1.0, squared: bool = False) -> Forward:
     """Multiclass SVM (Weston-Watkins hinge) loss, averaged over the batch.
 
     ``mean_i sum_{j != y_i} max(0, s_ij - s_iy_i + delta)``; ``squared=True`` squares
@@ -106,17 +122,16 @@ def svm_loss(scores: Operand, y: Any, delta: float = 1.0, squared: bool = False)
     >>> round(tg.svm_loss(tg.tensor([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0]]), [0, 1]).item(), 4)
     1.45
     """
-    s = _scores("svm_loss", scores)
-    n, k = s.shape
+    sd = _scores(scores)
+    n, k = sd.shape
     yi = labels("svm_loss", y, n, k)
     if isinstance(delta, bool) or not isinstance(delta, int | float | np.number):
-        raise TypeError(f"svm_loss: delta must be a number, got {_short(delta)}")
+        raise TypeError(f"delta must be a number, got {_short(delta)}")
     if not (math.isfinite(delta) and delta >= 0):
-        raise ValueError(f"svm_loss: delta must be a finite number >= 0, got {delta}")
+        raise ValueError(f"delta must be a finite number >= 0, got {delta}")
     if not isinstance(squared, bool | np.bool_):
-        raise TypeError(f"svm_loss: squared must be True or False, got {_short(squared)}")
+        raise TypeError(f"squared must be True or False, got {_short(squared)}")
 
-    sd = s._data
     rows = np.arange(n)
     margins = sd - sd[rows, yi][:, None]
     margins += sd.dtype.type(delta)
@@ -135,16 +150,17 @@ def svm_loss(scores: Operand, y: Any, delta: float = 1.0, squared: bool = False)
         coef[rows, yi] = -coef.sum(axis=1)
         return (coef,)
 
-    attrs = {"y": yi, "delta": float(delta), "squared": bool(squared)}
-    return Tensor._make(out, "svm_loss", (s,), backward, attrs)
+    return out, backward, {"y": yi, "delta": float(delta), "squared": bool(squared)}
 
 
 @op(
-    "softmax_loss",
     "softmax loss",
     "∂/∂s = (softmax(s) − onehot(y)) / N",
+    kind="loss",
+    expr="softmax_loss",
+    torch="torch.nn.functional.cross_entropy",
 )
-def softmax_loss(scores: Operand, y: Any) -> Tensor:
+def softmax_loss(scores: Array, y: Any) -> Forward:
     """Softmax cross-entropy loss, averaged over the batch.
 
     ``mean_i (log sum_j exp(s_ij) - s_iy_i)``, computed through log-sum-exp, so it stays
@@ -154,11 +170,10 @@ def softmax_loss(scores: Operand, y: Any) -> Tensor:
     >>> round(tg.softmax_loss(tg.tensor([[3.2, 5.1, -1.7]]), [0]).item(), 4)
     2.0404
     """
-    s = _scores("softmax_loss", scores)
-    n, k = s.shape
+    sd = _scores(scores)
+    n, k = sd.shape
     yi = labels("softmax_loss", y, n, k)
 
-    sd = s._data
     rows = np.arange(n)
     shifted = sd - sd.max(axis=1, keepdims=True)  # the largest score becomes 0
     exp = np.exp(shifted)
@@ -173,39 +188,36 @@ def softmax_loss(scores: Operand, y: Any) -> Tensor:
         grad *= g / n
         return (grad,)
 
-    return Tensor._make(out, "softmax_loss", (s,), backward, {"y": yi})
+    return out, backward, {"y": yi}
 
 
-def _weights(where: str, w: Operand) -> Tensor:
-    t = _operand(where, w)
-    if t._data.dtype.kind != "f":
-        raise TypeError(f"{where}: weights must be floating point, got dtype {t.dtype}")
-    return t
-
-
-@op("l1", "L1", "∂/∂W = sign(W)   (0 at W = 0)")
-def l1(w: Operand) -> Tensor:
+@op(
+    "L1",
+    "∂/∂W = sign(W)   (0 at W = 0)",
+    kind="loss",
+    expr="l1",
+    kink=lambda ins, attrs: np.sign(ins[0]).astype(np.int8),
+)
+def l1(w: Array) -> Forward:
     """L1 regularization ``R(W) = sum_ij |W_ij|``.
 
     >>> import tensorgraph as tg
     >>> tg.l1(tg.tensor([[1.0, -2.0], [0.5, 0.0]])).item()
     3.5
     """
-    t = _weights("l1", w)
-    wd = t._data
-    out = np.asarray(np.abs(wd).sum(), dtype=wd.dtype)
-    return Tensor._make(out, "l1", (t,), lambda g: (np.sign(wd) * g,))
+    w = _weights(w)
+    out = np.asarray(np.abs(w).sum(), dtype=w.dtype)
+    return out, lambda g: (np.sign(w) * g,)
 
 
-@op("l2", "L2", "∂/∂W = 2·W")
-def l2(w: Operand) -> Tensor:
+@op("L2", "∂/∂W = 2·W", kind="loss", expr="l2")
+def l2(w: Array) -> Forward:
     """L2 regularization ``R(W) = sum_ij W_ij^2`` (no factor 1/2, as in the lecture).
 
     >>> import tensorgraph as tg
     >>> tg.l2(tg.tensor([[1.0, -2.0], [0.5, 0.0]])).item()
     5.25
     """
-    t = _weights("l2", w)
-    wd = t._data
-    out = np.asarray(np.vdot(wd, wd), dtype=wd.dtype)
-    return Tensor._make(out, "l2", (t,), lambda g: (wd * (2 * g),))
+    w = _weights(w)
+    out = np.asarray(np.vdot(w, w), dtype=w.dtype)
+    return out, lambda g: (w * (2 * g),)

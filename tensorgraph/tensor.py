@@ -1,8 +1,9 @@
 """The Tensor: a numpy array, its gradient, and the record of the op that made it.
 
-This file knows no op. `ops.py` defines every op (forward and backward side by side)
-and attaches the operator methods (`+`, `*`, `@`, ...) to `Tensor`, so the import
-runs one way: ops -> tensor.
+Every operator and method of the class is written in its body as a one-line delegation
+to the op in ``ops.py`` (``a + b`` is ``ops.add(a, b)``), so a reader finds ``+`` here
+and its forward and backward rule there. This file knows no backward rule; it walks the
+graph (:func:`backward_steps`) and lets each op's rule do the arithmetic.
 
 The record a computed tensor keeps is public and is all the visualizer reads:
 
@@ -17,65 +18,31 @@ is freed by reference counting alone.
 
 from __future__ import annotations
 
-import contextlib
-import numbers
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .anomaly import _AnomalyMode, check_grads, check_seed, watch
+from .anomaly import ANOMALY, check_grads, check_seed, watch
 from .inplace import TrackedArray, check_node, check_unchanged, clock
+from .modes import GRAD_ENABLED
 
 # A backward rule: upstream gradient in, one gradient (or None) per input out.
 Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
+Axis = int | tuple[int, ...] | None
 
 _EMPTY: dict[str, Any] = {}
-
-
-class _GradMode:
-    enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops record the graph now (False inside ``no_grad``).
-
-    >>> import tensorgraph as tg
-    >>> tg.is_grad_enabled()
-    True
-    """
-    return _GradMode.enabled
-
-
-class no_grad(contextlib.ContextDecorator):
-    """Context manager (and decorator) under which ops record no graph.
-
-    Results made inside are plain leaves that require no gradient, as in PyTorch.
-
-    >>> import tensorgraph as tg
-    >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
-    >>> with tg.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad, y.op
-    (False, None)
-    """
-
-    def __init__(self) -> None:
-        # A stack, not one saved flag: as a decorator the same instance is entered again
-        # by a recursive call, and each exit must restore what its own enter saw.
-        self._prev: list[bool] = []
-
-    def __enter__(self) -> no_grad:
-        self._prev.append(_GradMode.enabled)
-        _GradMode.enabled = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self._prev.pop()
+_SHELL: Any = object()  # Tensor.__new__ without data: an empty object for copy and pickle
 
 
 def _as_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray:
-    """Turn user data into a float array (ints and bools become float64)."""
+    """Turn user data into a numeric array (ints and bools become float64 unless ``dtype``).
+
+    Whatever ``dtype`` says, the data is checked first: strings, objects, None and
+    complex numbers are refused rather than parsed, turned into NaN or cut to their
+    real part.
+    """
     if dtype is None:  # fast paths for what ops and leaves pass most: float arrays and floats
         if type(data) is np.ndarray and data.dtype.kind == "f":
             return data
@@ -90,21 +57,37 @@ def _as_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray
         if dtype.kind not in "fiub":
             raise TypeError(f"{where}: unsupported dtype {dtype}; use a float dtype")
     try:
-        arr = np.asarray(data, dtype=dtype)
+        arr = np.asarray(data)
     except (TypeError, ValueError) as err:
         raise TypeError(
             f"{where}: cannot make a numeric tensor from {_short(data)}: {err}"
         ) from None
     if arr.dtype.kind == "c":
         raise TypeError(f"{where}: complex numbers are not supported (got {_short(data)})")
-    if arr.dtype.kind in "OSUVMm":
+    if arr.dtype.kind not in "fiub":
         raise TypeError(f"{where}: expected numbers, got {arr.dtype} data {_short(data)}")
-    if dtype is None and arr.dtype.kind in "iub":
-        arr = arr.astype(np.float64)
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    if arr.dtype.kind in "iub":
+        return arr.astype(np.float64)
     return arr
 
 
+def _axis_keywords(axis: Axis, keepdims: bool, torch_names: dict[str, Any]) -> dict[str, Any]:
+    """A reduction method's arguments, with PyTorch's ``dim``/``keepdim`` as synonyms."""
+    given = {"axis": axis, "keepdims": keepdims}
+    for key, value in torch_names.items():
+        ours = {"dim": "axis", "keepdim": "keepdims"}.get(key)
+        if ours is None:
+            raise TypeError(f"got an unexpected keyword argument {key!r}")
+        if given[ours] is not (None if ours == "axis" else False):
+            raise TypeError(f"got both {ours} and {key}; give one")
+        given[ours] = value
+    return given
+
+
 def _short(obj: Any, limit: int = 60) -> str:
+    """``repr(obj)``, cut to ``limit`` characters for an error message."""
     text = repr(obj)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -141,47 +124,45 @@ class Tensor:
     inputs: tuple[Tensor, ...]
     attrs: dict[str, Any]
 
-    def __init__(
-        self,
-        data: Any,
+    def __new__(
+        cls,
+        data: Any = _SHELL,
         requires_grad: bool = False,
         name: str | None = None,
         dtype: Any = None,
-    ) -> None:
-        self._data = _as_array(data, dtype)
-        if requires_grad and self._data.dtype.kind != "f":
+    ) -> Tensor:
+        if data is _SHELL:  # copy.copy and pickle make the object, then fill in its slots
+            return object.__new__(cls)
+        data = _as_array(data, dtype)
+        if requires_grad and data.dtype.kind != "f":
             raise TypeError(
-                f"tensor: only floating-point tensors can require gradients, got {self._data.dtype}"
+                f"tensor: only floating-point tensors can require gradients, got {data.dtype}"
             )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"tensor: name must be a string, got {_short(name)}")
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.name = name
-        self.op = None
-        self.inputs = ()
-        self.attrs = _EMPTY
-        self._backward = None
-        self._seq = -1
-
-    # ----- the record a computed tensor gets (ops.py calls this) -----
+        t = cls._make(data, None, (), None)
+        t.requires_grad = bool(requires_grad)
+        t.name = name
+        return t
 
     @classmethod
     def _make(
         cls,
         data: np.ndarray,
-        op: str,
+        op: str | None,
         inputs: tuple[Tensor, ...],
-        backward: Backward,
+        backward: Backward | None,
         attrs: dict[str, Any] | None = None,
     ) -> Tensor:
-        """The result of an op. Inside ``no_grad`` it is a plain leaf."""
+        """A new tensor: the result of an op, or with ``op`` None a leaf. This is the one
+        place every field is set. Where grad mode is off (``no_grad``) an op's result is a
+        plain leaf too."""
         t = object.__new__(cls)
         # numpy ufuncs and full reductions return numpy scalars; .data is always an array.
         t._data = data if type(data) is np.ndarray else np.asarray(data)
         t.grad = None
         t.name = None
-        if _GradMode.enabled:
+        if op is not None and GRAD_ENABLED.get():
             requires_grad = False
             for i in inputs:  # a plain loop: any(<generator>) costs more for 1-2 inputs
                 if i.requires_grad:
@@ -190,9 +171,11 @@ class Tensor:
             t.requires_grad = requires_grad
             t.op = op
             t.inputs = inputs
-            t.attrs = attrs if attrs is not None else _EMPTY
+            t.attrs = attrs or _EMPTY
             t._backward = backward
             t._seq = next(clock)
+            if ANOMALY.value:  # tg.detect_anomaly() (anomaly.py); one flag read when off
+                t._backward = watch(t, op, inputs, backward)
         else:
             t.requires_grad = False
             t.op = None
@@ -200,8 +183,8 @@ class Tensor:
             t.attrs = _EMPTY
             t._backward = None
             t._seq = -1
-        if _AnomalyMode.enabled:  # tg.detect_anomaly() (anomaly.py); one flag read when off
-            t._backward = watch(t, op, inputs, t._backward)
+            if op is not None and ANOMALY.value:  # the forward is checked under no_grad too
+                watch(t, op, inputs, None)
         return t
 
     # ----- the values -----
@@ -366,6 +349,146 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
+    # ----- operators and methods: each one line, the op itself is in ops.py -----
+
+    def __add__(self, other: Operand) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Operand) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Operand) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Operand) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Operand) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Operand) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Operand) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Operand) -> Tensor:
+        return ops.div(other, self)
+
+    def __matmul__(self, other: Operand) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Operand) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __pow__(self, exponent: float) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base: float) -> Tensor:
+        return ops.number_pow(base, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.index(self, index)
+
+    # In place, as in PyTorch: under no_grad the tensor's own memory changes (W -= lr * g).
+    def __iadd__(self, other: Operand) -> Tensor:
+        return ops.update_in_place(self, "+=", other)
+
+    def __isub__(self, other: Operand) -> Tensor:
+        return ops.update_in_place(self, "-=", other)
+
+    def __imul__(self, other: Operand) -> Tensor:
+        return ops.update_in_place(self, "*=", other)
+
+    def __itruediv__(self, other: Operand) -> Tensor:
+        return ops.update_in_place(self, "/=", other)
+
+    # Comparisons give bool tensors that carry no gradient.
+    def __lt__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.less, self, other)
+
+    def __le__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.greater, self, other)
+
+    def __ge__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.greater_equal, self, other)
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.equal, self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.not_equal, self, other)
+
+    def sum(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
+        """``tg.sum(self, axis, keepdims)``; PyTorch's ``dim``, ``keepdim`` work too."""
+        return ops.sum(self, **_axis_keywords(axis, keepdims, dim))
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
+        """``tg.mean(self, axis, keepdims)``; PyTorch's ``dim``, ``keepdim`` work too."""
+        return ops.mean(self, **_axis_keywords(axis, keepdims, dim))
+
+    def max(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
+        """``tg.max(self, axis, keepdims)``, the reduction (``tg.maximum`` is the gate)."""
+        return ops.max(self, **_axis_keywords(axis, keepdims, dim))
+
+    def min(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
+        """``tg.min(self, axis, keepdims)``, the reduction (``tg.minimum`` is the gate)."""
+        return ops.min(self, **_axis_keywords(axis, keepdims, dim))
+
+    def exp(self) -> Tensor:
+        """``tg.exp(self)``."""
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        """``tg.log(self)``."""
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        """``tg.sqrt(self)``."""
+        return ops.sqrt(self)
+
+    def tanh(self) -> Tensor:
+        """``tg.tanh(self)``."""
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        """``tg.sigmoid(self)``."""
+        return ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        """``tg.relu(self)``."""
+        return ops.relu(self)
+
+    def abs(self) -> Tensor:
+        """``tg.abs(self)``."""
+        return ops.abs(self)
+
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
+        """``tg.reshape(self, shape)``; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` alike."""
+        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
+        """``tg.transpose(self, axes)``: numpy's axis permutation (none: reverse them)."""
+        return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """``tg.swapaxes(self, axis1, axis2)``: PyTorch's ``transpose(dim0, dim1)``."""
+        return ops.swapaxes(self, axis1, axis2)
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed (a transpose op)."""
+        return ops.transpose(self)
+
     # ----- backward -----
 
     def backward(self, grad: Any = None) -> None:
@@ -382,79 +505,183 @@ class Tensor:
         >>> x.grad
         array([2., 4.])
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward: this tensor does not require a gradient: no input on its path was "
-                "made with requires_grad=True"
-                + (" (it was computed under tg.no_grad())" if self.op is None else "")
-            )
-        if grad is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"backward: the output has shape {self.shape}; pass grad= of that shape "
-                    "(a seed of 1 only makes sense for a one-element output)"
-                )
-            seed = np.array(1, self._data.dtype).reshape(
-                self._data.shape
-            )  # C-level, unlike np.ones
-        else:
-            seed = _as_array(grad, self._data.dtype, where="backward")
-            if seed.shape != self._data.shape:
-                raise ValueError(
-                    f"backward: grad has shape {seed.shape} but the output has shape {self.shape}"
-                )
-        if _AnomalyMode.enabled:  # tg.detect_anomaly(): the seed must be finite too
-            check_seed(seed)
-
         order = topological_order(self)
-        check_unchanged(order)  # no saved array changed in place since its op ran
+        sums = {self: _seed(self, grad, "backward")}
+        _backprop(order, sums)
         for node in order:
+            g = sums.get(node)
             if node._backward is not None:
-                node.grad = None  # intermediates start afresh each pass
-        _accumulate(self, seed)
+                node.grad = g  # intermediates start afresh each pass
+            elif g is not None:
+                # A leaf's gradient is the user's to keep and change: never hand out an
+                # array the walk shares with another node (add sends g to both sides).
+                node.grad = np.array(g) if node.grad is None else np.asarray(node.grad + g)
 
-        for node in reversed(order):
-            backward = node._backward
-            if backward is None or node.grad is None:
+
+# What an op or operator accepts: a tensor, a number or an array.
+Operand = Tensor | float | int | np.ndarray
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One gate of a backward pass, as :func:`backward_steps` yields it.
+
+    ``node`` is the gate's output tensor and ``upstream`` its whole gradient ∂out/∂node
+    (complete: every consumer of a tensor runs before its maker). Per input, in order
+    (duplicates kept): ``sent`` is what the gate sends it (summed to the input's shape;
+    None where the input needs no gradient), ``before`` its running gradient before this
+    edge and ``after`` the sum after it (``before + sent``; None where nothing arrived).
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(2.0, requires_grad=True)
+    >>> step = next(tg.backward_steps(x * x))
+    >>> float(step.upstream), [float(g) for g in step.sent], step.before[0] is None
+    (1.0, [2.0, 2.0], True)
+    """
+
+    node: Tensor
+    upstream: np.ndarray
+    sent: tuple[np.ndarray | None, ...]
+    before: tuple[np.ndarray | None, ...]
+    after: tuple[np.ndarray | None, ...]
+
+
+def backward_steps(root: Tensor, grad: Any = None) -> Iterator[BackwardStep]:
+    """The backward pass of ``root``, gate by gate in the engine's order, storing nothing.
+
+    The same walk ``root.backward()`` makes (it is the same code), but no ``.grad``
+    changes: each step says what reached the gate, what it sends to each input and the
+    running sums. The step-by-step player and the gradient-check overlay replay
+    backward through this.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True, name="x")
+    >>> [(s.node.op, [float(g) for g in s.sent]) for s in backward_steps(x * x)]
+    [('mul', [3.0, 3.0])]
+    >>> [float(g) for g in next(backward_steps(x * x)).after]
+    [3.0, 6.0]
+    """
+    order = topological_order(root)
+    sums = {root: _seed(root, grad, "backward_steps")}
+    steps: list[BackwardStep] = []
+    _backprop(order, sums, steps)
+    yield from steps
+
+
+def gradients(root: Tensor, grad: Any = None) -> dict[Tensor, np.ndarray]:
+    """∂root/∂t for every tensor t of root's graph that requires a gradient, storing nothing.
+
+    The numbers ``root.backward()`` would put in each ``.grad`` (intermediates too, and a
+    leaf's share of this pass alone), as a dict keyed by tensor; ``.grad`` is untouched.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> float(gradients(x * x)[x]), x.grad is None
+    (6.0, True)
+    """
+    order = topological_order(root)
+    sums = {root: _seed(root, grad, "gradients")}
+    _backprop(order, sums)
+    return sums
+
+
+class SeedError(RuntimeError, ValueError):
+    """The gradient a backward pass should start from is missing or has the wrong shape.
+
+    A RuntimeError, as PyTorch raises, and a ValueError (a bad argument), so either
+    ``except`` catches it.
+
+    >>> import tensorgraph as tg
+    >>> try:
+    ...     tg.tensor([1.0, 2.0], requires_grad=True).backward()
+    ... except ValueError as err:
+    ...     print(str(err)[:40])
+    backward: the output has shape (2,); pas
+    """
+
+
+def _seed(root: Tensor, grad: Any, where: str) -> np.ndarray:
+    """The gradient a backward pass starts from: ``grad``, or 1 for a one-element output."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{where}: expected a tensorgraph Tensor, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"{where}: this tensor does not require a gradient: no input on its path was "
+            "made with requires_grad=True"
+            + (" (it was computed under tg.no_grad())" if root.op is None else "")
+        )
+    data = root._data
+    if grad is None:
+        if data.size != 1:
+            raise SeedError(
+                f"{where}: the output has shape {root.shape}; pass grad= of that shape "
+                "(a seed of 1 only makes sense for a one-element output)"
+            )
+        seed = np.array(1, data.dtype).reshape(data.shape)  # C-level, unlike np.ones
+    else:
+        seed = _as_array(grad, data.dtype, where=where)
+        if seed.shape != data.shape:
+            raise SeedError(
+                f"{where}: grad has shape {seed.shape} but the output has shape {root.shape}"
+            )
+    if ANOMALY.value:  # tg.detect_anomaly(): the seed must be finite too
+        check_seed(seed)
+    return seed
+
+
+def _backprop(
+    order: list[Tensor], sums: dict[Tensor, np.ndarray], steps: list[BackwardStep] | None = None
+) -> None:
+    """The backward pass, written once: every gate of ``order`` in reverse, each sending
+    its upstream gradient through its rule to its inputs, summed into ``sums``.
+
+    ``sums`` starts with the seed of the root and ends with every tensor's gradient.
+    Given a list ``steps``, a :class:`BackwardStep` per gate is appended to it.
+    """
+    check_unchanged(order)  # no saved array changed in place since its op ran
+    anomaly = ANOMALY.value
+    recording = steps is not None
+    record: list[tuple[Any, Any, Any]] = []
+    get = sums.get
+    for node in reversed(order):
+        rule = node._backward
+        if rule is None:
+            continue
+        upstream = get(node)
+        if upstream is None:
+            continue
+        sent = rule(upstream)
+        if anomaly:  # tg.detect_anomaly(): no NaN or inf flows on
+            check_grads(node, upstream, sent)
+        if recording:
+            record = []
+        for inp, g in zip(node.inputs, sent, strict=True):
+            if g is None or not inp.requires_grad:
+                if recording:
+                    record.append((None, get(inp), get(inp)))
                 continue
-            grads = backward(node.grad)
-            if _AnomalyMode.enabled:  # tg.detect_anomaly(): no NaN or inf flows on
-                check_grads(node, grads)
-            for inp, g in zip(node.inputs, grads, strict=True):
-                if g is None or not inp.requires_grad:
-                    continue
-                if (
-                    inp.grad is None
-                    and inp._backward is not None
-                    and type(g) is np.ndarray
-                    and g.shape == inp._data.shape
-                    and g.dtype == inp._data.dtype
-                ):
-                    # The common case, inlined: an intermediate's first gradient. It may be
-                    # the very array another node holds (add passes g to both sides) or a
-                    # read-only broadcast view; safe because gradients are never written in
-                    # place (accumulation makes a new array), and leaves get their own copy.
-                    inp.grad = g
-                else:
-                    _accumulate(inp, g)
-
-
-def _accumulate(t: Tensor, g: np.ndarray) -> None:
-    """Add gradient g into t.grad, summing away broadcast dimensions first."""
-    shape = t._data.shape
-    if g.shape != shape:
-        g = unbroadcast(g, shape)
-    if g.dtype != t._data.dtype:
-        g = g.astype(t._data.dtype)
-    if t.grad is None and t._backward is None:
-        # A leaf's gradient is the user's to keep and change; never hand out an array
-        # the backward pass shares with another node.
-        t.grad = np.array(g)
-        return
-    if t.grad is not None:
-        g = t.grad + g
-    # numpy arithmetic on 0-d arrays returns scalars; .grad is always an array.
-    t.grad = g if type(g) is np.ndarray else np.asarray(g)
+            data = inp._data
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)  # numpy returns scalars for 0-d arithmetic
+            if g.shape != data.shape:
+                g = unbroadcast(g, data.shape)
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
+            old = get(inp)
+            if old is None:
+                new = g
+            else:
+                # Never written in place: a gradient array may be shared (add sends g to
+                # both sides), so a sum is always a new array.
+                new = old + g
+                if type(new) is not np.ndarray:  # 0-d + 0-d gives a numpy scalar
+                    new = np.asarray(new)
+            sums[inp] = new
+            if recording:
+                record.append((g, old, new))
+        if recording:
+            sent_, before, after = zip(*record, strict=True) if record else ((), (), ())
+            steps.append(BackwardStep(node, upstream, sent_, before, after))
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -506,7 +733,7 @@ def local_backward(t: Tensor, upstream: Any) -> list[np.ndarray]:
     One array per input (in order, duplicates kept), summed down to the input's shape,
     exactly as ``backward()`` adds it. Nothing is stored: no ``.grad`` changes. This is
     the one public door to an op's backward rule; the step-by-step player uses it to
-    show each gate's contribution.
+    show each gate's local gradient.
 
     >>> import tensorgraph as tg
     >>> x, y = tg.tensor(3.0, requires_grad=True), tg.tensor(-4.0, requires_grad=True)
@@ -545,22 +772,15 @@ def local_backward(t: Tensor, upstream: Any) -> list[np.ndarray]:
 def graph_nodes(root: Tensor) -> list[Tensor]:
     """Every tensor of root's graph (constants too), inputs before outputs.
 
-    This is the order the visualizer draws in.
+    A depth-first post-order over the inputs, left to right, with an explicit stack (each
+    entry keeps an iterator over its node's inputs, so every edge is looked at once).
+    This is the order the visualizer draws in; backward uses the cheaper creation-order
+    sort of :func:`topological_order`.
 
     >>> import tensorgraph as tg
     >>> x = tg.tensor(3.0, requires_grad=True)
     >>> [t.op for t in graph_nodes(2 * x)]
     [None, None, 'mul']
-    """
-    return _postorder(root)
-
-
-def _postorder(root: Tensor) -> list[Tensor]:
-    """Depth-first post-order over the inputs, left to right, with an explicit stack.
-
-    Each stack entry keeps an iterator over its node's inputs, so every edge is looked
-    at once and no node is pushed twice. This is the drawing order (inputs left to
-    right); backward uses the cheaper creation-order sort of ``topological_order``.
     """
     order: list[Tensor] = []
     seen = {id(root)}
@@ -609,5 +829,5 @@ def tensor(
     return t
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, numbers.Number) and not isinstance(x, bool | complex)
+# Last, because ops.py imports this module: the methods above look ops up when called.
+from . import ops  # noqa: E402

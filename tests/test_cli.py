@@ -97,7 +97,7 @@ def test_non_scalar_output_is_seeded_with_ones(capsys) -> None:
         ("exp * x", "exp is a function"),
         ("(lambda: 1)()", "lambda"),
         ("sum([x for _ in [1]])", "comprehensions"),
-        ("x[0]", "subscripts"),
+        ("x[x]", "subscripts"),
         ("sum(x, axis=0)", "keyword arguments"),
         ("x ** 100000", "exponent"),
         ("2 ** 2 ** 100000", "exponent"),

@@ -16,8 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_derivative_doc_is_up_to_date() -> None:
     text = (ROOT / "docs" / "derivatives.md").read_text(encoding="utf-8")
     assert text == tg.ops.derivative_doc(), (
-        "docs/derivatives.md is out of date; regenerate it with\n"
-        '    python -c "import tensorgraph as tg; tg.ops.write_derivative_doc()"'
+        "docs/derivatives.md is out of date; regenerate it with `python3 dev.py docs`"
     )
 
 
@@ -27,7 +26,9 @@ def test_derivative_table_has_one_row_per_op() -> None:
     assert names == list(tg.OPS)
     for name, info in tg.OPS.items():
         assert info.local.strip(), f"{name} has no local gradient in the registry"
-        assert f"| {name} | `{info.symbol}` | {info.local} |" in tg.derivative_table()
+        assert f"| {name} | `{info.example()}` | `{info.symbol}` | {info.local} |" in (
+            tg.derivative_table()
+        )
 
 
 def test_derivative_doc_starts_with_its_header() -> None:
@@ -36,16 +37,23 @@ def test_derivative_doc_starts_with_its_header() -> None:
     assert doc.endswith(tg.derivative_table())
 
 
-@pytest.mark.parametrize(
-    "module", ["tensorgraph", "tensorgraph.tensor", "tensorgraph.ops", "tensorgraph.inplace"]
-)
+ENGINE = [
+    "tensorgraph.tensor",
+    "tensorgraph.ops",
+    "tensorgraph.registry",
+    "tensorgraph.modes",
+    "tensorgraph.inplace",
+]
+
+
+@pytest.mark.parametrize("module", ["tensorgraph", *ENGINE])
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0, f"{module} has no doctest"
     assert result.failed == 0, f"{result.failed} doctest(s) of {module} failed (output above)"
 
 
-@pytest.mark.parametrize("module", ["tensorgraph.tensor", "tensorgraph.ops", "tensorgraph.inplace"])
+@pytest.mark.parametrize("module", ENGINE)
 def test_public_functions_have_an_example(module: str) -> None:
     mod = importlib.import_module(module)
     missing = []

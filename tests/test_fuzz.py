@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 import tensorgraph as tg
 
 torch = pytest.importorskip("torch")
+from test_ops_torch import torch_twin  # noqa: E402
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile(
@@ -237,44 +238,38 @@ for _name in ("add", "sub", "mul", "div", "maximum", "minimum"):
     builds(_name)(binary(_name))
 
 
-def unary(name: str, domain: Callable[[np.ndarray], bool], positive: bool = False) -> Builder:
-    forms: dict[str, tuple[list[Callable], Callable]] = {
-        "neg": ([lambda x: -x, tg.neg], torch.neg),
-        "relu": ([tg.relu, lambda x: x.relu()], torch.relu),
-        "abs": ([tg.abs, abs, lambda x: x.abs()], torch.abs),
-        "exp": ([tg.exp, lambda x: x.exp()], torch.exp),
-        "log": ([tg.log, lambda x: x.log()], torch.log),
-        "sqrt": ([tg.sqrt, lambda x: x.sqrt()], torch.sqrt),
-        "tanh": ([tg.tanh, lambda x: x.tanh()], torch.tanh),
-        "sigmoid": ([tg.sigmoid, lambda x: x.sigmoid()], torch.sigmoid),
-    }
-    tg_forms, torch_fn = forms[name]
+def unary(info: tg.OpInfo) -> Builder:
+    """Any elementwise op of one input, from its registry entry: the function, its methods
+    (and operator) and its PyTorch twin; inputs kept in its domain and, for an op with a
+    kink (relu, abs), clear of it."""
+    forms: list[Callable] = [info.function]
+    forms += [lambda x, m=m: getattr(x, m)() for m in info.methods if m.isidentifier()]
+    forms += [lambda x: -x] if info.operator == "-" else []
+    forms += [abs] if "__abs__" in info.methods else []
+    torch_fn = torch_twin(info)
+    in_domain = positive if info.domain == "positive" else moderate
 
     def build(p: Program) -> Pair | None:
-        x = pick(p, lambda q: domain(q.t.data)) or new_leaf(p, base_shape(p), positive)
-        if name in ("relu", "abs") and not clear(*values(x)):
+        x = pick(p, lambda q: in_domain(q.t.data))
+        x = x or new_leaf(p, base_shape(p), info.domain == "positive")
+        if info.kink is not None and not clear(*values(x)):
             return None
-        return Pair(p.choice(tg_forms)(x.t), torch_fn(x.u))
+        return Pair(p.choice(forms)(x.t), torch_fn(x.u))
 
     return build
-
-
-def anywhere(v: np.ndarray) -> bool:
-    return True
 
 
 def positive(v: np.ndarray) -> bool:
     return bool(np.all(v >= 0.1))
 
 
-builds("neg")(unary("neg", anywhere))
-builds("relu")(unary("relu", anywhere))
-builds("abs")(unary("abs", anywhere))
-builds("exp")(unary("exp", lambda v: bool(np.all(v <= 10))))
-builds("log")(unary("log", positive, positive=True))
-builds("sqrt")(unary("sqrt", positive, positive=True))
-builds("tanh")(unary("tanh", anywhere))
-builds("sigmoid")(unary("sigmoid", anywhere))
+def moderate(v: np.ndarray) -> bool:
+    return bool(np.all(np.abs(v) <= 10))  # exp of it stays far from overflow
+
+
+for _info in tg.OPS.values():
+    if _info.kind == "elementwise" and len(_info.inputs) == 1 and not _info.attrs:
+        builds(_info.name)(unary(_info))
 
 
 @builds("pow")

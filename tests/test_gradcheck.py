@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tensorgraph as tg
-from tensorgraph.ops import op
+from tensorgraph.registry import Array, Forward, op
 from tensorgraph.tensor import Tensor
 
 # ----- numerical_grad -----
@@ -129,10 +129,9 @@ def test_gradcheck_leaves_the_callers_tensors_alone() -> None:
 def broken_cube() -> Iterator:
     """An op whose backward forgets the square: 3x instead of 3x²."""
 
-    @op("broken_cube", "x³?", "∂/∂x = 3x   (wrong on purpose)")
-    def broken_cube(x: Tensor) -> Tensor:
-        xd = x.data
-        return Tensor._make(xd**3, "broken_cube", (x,), lambda g: (g * 3 * xd,))
+    @op("x³?", "∂/∂x = 3x   (wrong on purpose)", kind="elementwise")
+    def broken_cube(x: Array) -> Forward:
+        return x**3, lambda g: (g * 3 * x,)
 
     yield broken_cube
     del tg.OPS["broken_cube"]  # keep the registry (and docs/derivatives.md) as it was

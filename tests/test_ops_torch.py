@@ -239,20 +239,29 @@ CASES += [
     case("min", "method-1d", lambda x: x.min(), torch.amin, (6,)),
 ]
 
-# Elementwise functions, on the method form and the function form.
+
+def torch_twin(info: tg.OpInfo) -> Callable[..., Any]:
+    """The PyTorch function the registry names as the op's twin ("torch.exp")."""
+    obj: Any = torch
+    for part in info.torch.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+# Elementwise functions of one input (the registry's, with their PyTorch twin), on the
+# function form, the method form where the op has one, and a 0-d tensor.
 UNARY = [
-    ("exp", tg.exp, torch.exp, (2, 3, 4)),
-    ("log", tg.log, torch.log, positive(2, 3, 4)),
-    ("sqrt", tg.sqrt, torch.sqrt, positive(2, 3, 4)),
-    ("tanh", tg.tanh, torch.tanh, (2, 3, 4)),
-    ("sigmoid", tg.sigmoid, torch.sigmoid, (2, 3, 4)),
-    ("relu", tg.relu, torch.relu, (2, 3, 4)),
-    ("abs", tg.abs, torch.abs, (2, 3, 4)),
+    info
+    for info in tg.OPS.values()
+    if info.kind == "elementwise" and len(info.inputs) == 1 and not info.attrs
+    if info.torch and not info.operator
 ]
-for name, f_tg, f_torch, spec in UNARY:
-    CASES.append(case(name, "fn", f_tg, f_torch, spec))
-    CASES.append(both(name, "method", lambda x, n=name: getattr(x, n)(), spec))
-    CASES.append(case(name, "0d", f_tg, f_torch, np.array(0.7)))
+for info in UNARY:
+    spec: Spec = positive(2, 3, 4) if info.domain == "positive" else (2, 3, 4)
+    CASES.append(case(info.name, "fn", info.function, torch_twin(info), spec))
+    if info.name in info.methods:
+        CASES.append(both(info.name, "method", lambda x, n=info.name: getattr(x, n)(), spec))
+    CASES.append(case(info.name, "0d", info.function, torch_twin(info), np.array(0.7)))
 CASES += [
     case("sigmoid", "large", tg.sigmoid, torch.sigmoid, spread(20)),
     case("tanh", "large", tg.tanh, torch.tanh, spread(20)),
@@ -488,6 +497,14 @@ def test_float64_matches_central_differences(c: Case) -> None:
     expected = numerical_grads(c.tg, arrays, seed)
     for i, (x, g) in enumerate(zip(xs, expected, strict=True)):
         np.testing.assert_allclose(x.grad, g, rtol=1e-5, atol=1e-7, err_msg=f"input {i}")
+
+
+def test_every_unary_elementwise_op_gets_cases_from_the_registry() -> None:
+    names = {info.name for info in UNARY}
+    assert {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs"} <= names
+    for info in tg.OPS.values():
+        if info.torch:
+            assert callable(torch_twin(info)), f"{info.name}: no {info.torch} in torch"
 
 
 def test_every_op_has_a_torch_case() -> None:

@@ -11,7 +11,7 @@ import torch
 
 import tensorgraph as tg
 from viz import to_networkx
-from viz.steps import all_grads, replay_backward, steps
+from viz.steps import steps
 
 
 def lecture():
@@ -153,7 +153,7 @@ def test_pending_then_final_when_used_by_two_gates() -> None:
 def test_backward_order_is_the_engines() -> None:
     _, f = lecture()
     order = [n for n in reversed(tg.topological_order(f)) if n.op is not None]
-    assert [node for node, _ in replay_backward(f)] == order
+    assert [step.node for step in tg.backward_steps(f)] == order
 
 
 def test_backward_frames_highlight_the_gate_and_its_edges() -> None:
@@ -177,10 +177,10 @@ def test_all_grads_match_engine_for_a_tensor_graph() -> None:
     b = tg.tensor(rng.normal(size=3), requires_grad=True, name="b")
     h = tg.relu(X @ W.T + b)
     loss = tg.mean(h * h) + tg.sum(W * W)
-    grads = all_grads(loss)
+    grads = tg.gradients(loss)
     loss.backward()
     for t in tg.topological_order(loss):
-        np.testing.assert_allclose(grads[id(t)], t.grad, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(grads[t], t.grad, rtol=1e-12, atol=0)
     frames = steps(loss)
     matmul = next(fr for fr in frames if fr.caption.startswith("Backward, @ gate"))
     assert "G·Bᵀ" in matmul.caption  # the op's rule, from tg.OPS

@@ -1,15 +1,16 @@
 """A gradient check of every node of a graph, for the drawing's overlay.
 
 For each tensor n of the graph that requires a gradient, ``check_graph`` compares the
-analytic ∂out/∂n (what ``backward()`` computes, replayed without storing anything) with
-central differences: n's value is moved by ±h, entry by entry, and only the gates
-downstream of n are run again, from the public record (``tg.OPS[op].function`` on the
-inputs and ``t.attrs``), in float64.
+analytic ∂out/∂n (what ``backward()`` computes: ``tg.gradients``, the engine's own walk,
+storing nothing) with central differences: n's value is moved by ±h, entry by entry, and
+only the gates downstream of n are run again, from the public record
+(``tg.OPS[op].call(inputs, t.attrs)``), in float64.
 
 Each node is then "agree", "disagree" or "kink": a kink is a checked entry where some
-max, minimum, relu, abs, l1 or hinge downstream of n takes a different branch at n - h,
-n or n + h. There the numerical gradient averages two slopes, so a mismatch is expected
-and means nothing (at relu(0) PyTorch and we say 0, the central difference says ½).
+gate downstream of n with a kink in the registry (max, minimum, relu, abs, l1, the
+hinge) takes a different branch at n - h, n or n + h. There the numerical gradient
+averages two slopes, so a mismatch is expected and means nothing (at relu(0) PyTorch
+and we say 0, the central difference says ½).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 import tensorgraph as tg
 
-from .steps import all_grads, node_ids
+from .steps import node_ids
 
 # Colours of the overlay, one per verdict.
 CHECK_COLORS = {"agree": "#16a34a", "disagree": "#dc2626", "kink": "#d97706"}
@@ -58,36 +59,15 @@ def _call(node: tg.Tensor, args: list[tg.Tensor]) -> np.ndarray:
     info = tg.OPS.get(node.op)
     if info is None:
         raise ValueError(f"check: op {node.op!r} is not in tg.OPS, so it cannot be re-run")
-    attrs = dict(node.attrs)
-    try:
-        out = info.function(*args, **attrs)
-    except TypeError:
-        # pow(x, p), reshape(x, shape), transpose(x, axes), index(x, idx): the attribute
-        # is the op's next positional argument under another name.
-        out = info.function(*args, *attrs.values())
-    return np.asarray(out.data, dtype=np.float64)
+    return np.asarray(info.call(args, node.attrs).data, dtype=np.float64)
 
 
 def _kink_signature(node: tg.Tensor, vals: dict[int, np.ndarray]) -> np.ndarray | None:
-    """Which branch a routing gate takes for these input values (None: a smooth gate)."""
-    ins = [vals[id(i)] for i in node.inputs]
-    name = node.op
-    if name in ("maximum", "minimum"):
-        return np.sign(ins[0] - ins[1])
-    if name in ("relu", "abs", "l1"):
-        return np.sign(ins[0])
-    if name in ("max", "min"):
-        kept = (np.max if name == "max" else np.min)(
-            ins[0], axis=node.attrs.get("axis"), keepdims=True
-        )
-        return ins[0] == kept
-    if name == "svm_loss":
-        s, y = ins[0], np.asarray(node.attrs["y"])
-        rows = np.arange(len(y))
-        margins = s - s[rows, y][:, None] + node.attrs.get("delta", 1.0)
-        margins[rows, y] = -1.0  # the true class never counts
-        return np.sign(margins)
-    return None
+    """Which branch a gate takes for these input values (None: a smooth gate)."""
+    info = tg.OPS.get(node.op)
+    if info is None or info.kink is None:
+        return None
+    return info.kink([vals[id(i)] for i in node.inputs], node.attrs)
 
 
 def check_graph(
@@ -117,7 +97,7 @@ def check_graph(
     if not (isinstance(h, int | float) and math.isfinite(h) and h > 0):
         raise ValueError(f"check_graph: h must be a positive number, got {h!r}")
     nodes, ids = node_ids(t)
-    analytic = all_grads(t) if t.requires_grad else {}
+    analytic = tg.gradients(t) if t.requires_grad else {}
 
     # The forward pass again, in float64, from the leaves.
     base: dict[int, np.ndarray] = {}
@@ -153,7 +133,7 @@ def check_graph(
     rng = np.random.default_rng(seed)
     results: dict[str, NodeCheck] = {}
     for n in nodes:
-        if not n.requires_grad or id(n) not in analytic:
+        if not n.requires_grad or n not in analytic:
             continue
         later = downstream(n)
         size = n.data.size
@@ -180,7 +160,7 @@ def check_graph(
             numeric[k] = (outs[0] - outs[1]) / (2 * h)
             if crossed:
                 kinks.append(int(j))
-        a = np.asarray(analytic[id(n)], dtype=np.float64).reshape(-1)[picks]
+        a = np.asarray(analytic[n], dtype=np.float64).reshape(-1)[picks]
         diff = np.abs(a - numeric)
         rel = diff / np.maximum(np.abs(a) + np.abs(numeric), 1e-8)
         smooth = ~np.isin(picks, kinks)

@@ -19,7 +19,7 @@ import tensorgraph as tg
 from viz.backends import RendererNotFound
 from viz.dot import fmt_number
 from viz.draw import render
-from viz.expr import ExpressionError, evaluate, parse_bindings
+from viz.expr import ExpressionError, evaluate, operators, parse_bindings, signatures
 
 
 def lecture_example() -> tuple[float, list[float]]:
@@ -232,6 +232,20 @@ def draw_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def expression_help() -> str:
+    """What an EXPR may contain, from the op registry (every op is reachable).
+
+    >>> "max(a, b)" in expression_help() and "x[0]" in expression_help()
+    True
+    """
+    binary, prefix = operators()
+    return (
+        f"never eval'd: numbers, the names you bind, the operators {' '.join(binary)} and "
+        f"prefix {' '.join(prefix)}, subscripts such as x[0] or S[:, (2, 0)], and the "
+        "functions " + ", ".join(signatures())
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tensorgraph`` console script."""
     parser = argparse.ArgumentParser(prog="tensorgraph", description=__doc__)
@@ -245,9 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     p_draw = sub.add_parser(
         "draw",
         help="draw an expression's graph with its values and gradients",
-        description="Evaluate EXPR (numbers, names, + - * / ** @, max min exp log relu sum "
-        "mean abs sqrt tanh sigmoid; never eval'd), run backward, print f and every "
-        "gradient, and draw the graph. Put -- before an EXPR that starts with '-'.",
+        description=f"Evaluate EXPR ({expression_help()}), run backward, print f and "
+        "every gradient, and draw the graph. Put -- before an EXPR that starts with '-'.",
     )
     _expression_arguments(p_draw)
     p_draw.add_argument("-o", "--output", help="picture to write: .svg, .png, .pdf or .dot")

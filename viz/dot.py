@@ -47,9 +47,6 @@ MUTED = "#6b7280"
 NOTE_COLOR = "#374151"
 EDGE_COLOR = "#4b5563"
 
-# Ops whose inputs may not be swapped: their edges say which input is which.
-_COMMUTATIVE = {"add", "mul", "maximum", "minimum"}
-
 MAX_NAME = 40  # characters of a name drawn before it is cut with an ellipsis
 DEFAULT_MAX_NODES = 2000
 
@@ -535,7 +532,7 @@ def to_dot(
             )
     for u, v, data in g.edges(data=True):
         attrs = {}
-        if "index" in data and g.nodes[v]["op"] not in _COMMUTATIVE and g.in_degree(v) > 1:
+        if "index" in data and not g.nodes[v].get("commutative") and g.in_degree(v) > 1:
             # a - b, A @ B: the order matters, so the edge says which operand it is.
             operand = "abcdefgh"[data["index"]] if data["index"] < 8 else str(data["index"])
             attrs = {"label": operand, "fontcolor": MUTED}

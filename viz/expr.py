@@ -1,17 +1,21 @@
 """A safe little expression language for ``tensorgraph draw``: parsed with ``ast``, never eval'd.
 
-Allowed: numbers, names bound by ``NAME=VALUE``, ``+ - * / ** @``, unary ``-`` and ``+``,
-parentheses, and calls of the functions in :data:`FUNCTIONS` with positional arguments.
-``max(a, b)`` is the elementwise ``tg.maximum`` (the lecture's max gate) and ``max(a)``
-the reduction ``tg.max``; ``min`` alike. Everything else (attributes, subscripts,
-keywords, lambdas, comprehensions, strings, unknown names) is refused with a message
-that names it, before anything runs.
+Allowed: numbers, names bound by ``NAME=VALUE``, Python's operators ``+ - * / ** @``
+and unary ``-`` and ``+``, parentheses, subscripts of whole numbers, slices and lists
+(``x[0]``, ``S[:, (2, 0)]``), and calls of every op that ``tg.OPS`` names for
+expressions (:data:`FUNCTIONS`), with positional arguments: first the op's inputs, then
+its attributes as literals (``sum(x, 0)``, ``reshape(x, (2, 3))``) or bound names
+(``svm_loss(S, y)``). ``max(a, b)`` is the elementwise ``tg.maximum`` (the lecture's max
+gate) and ``max(a)`` the reduction ``tg.max``; ``min`` alike. Everything else
+(attributes, keywords, lambdas, comprehensions, strings, unknown names) is refused with
+a message that names it, before anything runs.
 """
 
 from __future__ import annotations
 
 import ast
 import keyword
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -25,35 +29,68 @@ MAX_EXPONENT = 1000  # |p| in x ** p
 MAX_VALUE_LENGTH = 100_000  # characters of one NAME=VALUE value
 MAX_ENTRIES = 10_000  # entries of one value ("a small nested list")
 
-# name -> (function for one argument, function for two); None where that count is wrong.
-FUNCTIONS: dict[str, tuple[Callable | None, Callable | None]] = {
-    "max": (tg.max, tg.maximum),
-    "min": (tg.min, tg.minimum),
-    "exp": (tg.exp, None),
-    "log": (tg.log, None),
-    "relu": (tg.relu, None),
-    "sum": (tg.sum, None),
-    "mean": (tg.mean, None),
-    "abs": (tg.abs, None),
-    "sqrt": (tg.sqrt, None),
-    "tanh": (tg.tanh, None),
-    "sigmoid": (tg.sigmoid, None),
-}
+# Every op the registry names for expressions, by that name (max: the gate and the reduction).
+FUNCTIONS: dict[str, list[tg.OpInfo]] = {}
+for _info in tg.OPS.values():
+    if _info.expr:
+        FUNCTIONS.setdefault(_info.expr, []).append(_info)
 
-_BINARY = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.MatMult: tg.matmul,
-    ast.Pow: lambda a, b: a**b,
+# Python's operators: which op each records is the registry's (the Tensor method it calls).
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.MatMult: operator.matmul,
+    ast.Pow: operator.pow,
 }
-_UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
+_UNARY: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+OPERATORS = {"+", "-", "*", "/", "@", "**", "[]"}  # what the language writes with syntax
+
+
+def _arg_counts(name: str) -> list[int]:
+    """How many positional arguments ``name(...)`` may take: inputs, then attributes."""
+    counts: set[int] = set()
+    for info in FUNCTIONS[name]:
+        counts.update(range(len(info.inputs), len(info.inputs) + len(info.attrs) + 1))
+    return sorted(counts)
+
+
+def _pick_op(name: str, n: int) -> tg.OpInfo | None:
+    """The op ``name(...)`` with ``n`` arguments calls: one taking exactly n inputs first
+    (``max(a, b)`` is the gate), else one taking fewer inputs and attributes after them."""
+    infos = FUNCTIONS[name]
+    exact = [i for i in infos if len(i.inputs) == n]
+    if exact:
+        return exact[0]
+    fits = [i for i in infos if len(i.inputs) < n <= len(i.inputs) + len(i.attrs)]
+    return fits[0] if fits else None
+
+
+def operators() -> tuple[list[str], list[str]]:
+    """The registry's binary and prefix operators, in its order: (["+", ...], ["-"]).
+
+    >>> operators()[1]
+    ['-']
+    """
+    infos = [i for i in tg.OPS.values() if i.operator and i.operator != "[]"]
+    binary = [i.operator for i in infos if len(i.inputs) == 2 or i.attrs]
+    prefix = [i.operator for i in infos if len(i.inputs) == 1 and not i.attrs]
+    return binary, prefix
+
+
+def signatures() -> list[str]:
+    """Every function of the language with its arguments, for the help text.
+
+    >>> "max(a, b)" in signatures() and "sum(x, axis, keepdims)" in signatures()
+    True
+    """
+    return [info.expression() for infos in FUNCTIONS.values() for info in infos]
+
 
 # What to call the things we refuse, so the message names them in words.
 _REFUSED = {
     ast.Attribute: "attribute access",
-    ast.Subscript: "subscripts",
     ast.Lambda: "lambdas",
     ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions",
@@ -85,14 +122,17 @@ def _snippet(node: ast.AST) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _number(node: ast.AST) -> float | None:
+def _literal_number(node: ast.AST) -> float | None:
     """The value of a numeric literal, possibly negated (``-2``), else None."""
     sign = 1.0
     while isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         sign = -sign if isinstance(node.op, ast.USub) else sign
         node = node.operand
     if isinstance(node, ast.Constant) and _is_number(node.value):
-        return sign * float(node.value)
+        try:
+            return sign * float(node.value)
+        except OverflowError:  # an int too large for a float
+            return sign * float("inf")
     return None
 
 
@@ -138,7 +178,7 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
                     f"the operator in {_snippet(node)} is not allowed (use + - * / ** @)"
                 )
             if isinstance(node.op, ast.Pow):
-                p = _number(node.right)
+                p = _literal_number(node.right)
                 if _has_name(node.right) and _has_name(node.left):
                     raise ExpressionError(
                         f"in {_snippet(node)} the exponent must be a number like 2 or -0.5 "
@@ -156,6 +196,10 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
                 raise ExpressionError(f"the operator in {_snippet(node)} is not allowed")
             stack.append((node.operand, depth + 1))
             continue
+        if isinstance(node, ast.Subscript):
+            _index_literal(node.slice, node, top=True)
+            stack.append((node.value, depth + 1))
+            continue
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 what = _REFUSED.get(type(node.func), "this kind of call")
@@ -170,15 +214,84 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
                     f"keyword arguments are not allowed ({_snippet(node)}); "
                     "give arguments by position"
                 )
-            one, two = FUNCTIONS[name]
             n = len(node.args)
-            if (n == 1 and one is None) or (n == 2 and two is None) or n not in (1, 2):
-                counts = " or ".join(str(k) for k, f in ((1, one), (2, two)) if f is not None)
-                raise ExpressionError(f"{name}() takes {counts} argument(s), got {n}")
-            stack += [(arg, depth + 1) for arg in node.args]
+            info = _pick_op(name, n)
+            if info is None:
+                counts = _arg_counts(name)
+                shown = str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+                raise ExpressionError(f"{name}() takes {shown} argument(s), got {n}")
+            for arg in node.args[: len(info.inputs)]:
+                stack.append((arg, depth + 1))
+            for arg, attr in zip(node.args[len(info.inputs) :], info.attrs, strict=False):
+                _attribute_literal(arg, name, attr, names)
             continue
         what = _REFUSED.get(type(node), type(node).__name__)
         raise ExpressionError(f"{what} not allowed ({_snippet(node)})")
+
+
+def _int_literal(node: ast.AST) -> int | None:
+    """A whole-number literal, possibly negated, else None."""
+    value = _literal_number(node)
+    if value is None or not float(value).is_integer():
+        return None
+    literal = node
+    while isinstance(literal, ast.UnaryOp):
+        literal = literal.operand
+    if isinstance(literal, ast.Constant) and isinstance(literal.value, float):
+        return None  # 2.0 is not an index
+    return int(value)
+
+
+def _index_literal(node: ast.AST, where: ast.AST, top: bool = False) -> Any:
+    """The index a subscript's literal stands for (whole numbers, slices, lists of whole
+    numbers, a tuple of those), or an ExpressionError."""
+    if _int_literal(node) is not None:
+        return _int_literal(node)
+    if isinstance(node, ast.Slice):
+        parts = [node.lower, node.upper, node.step]
+        if all(p is None or _int_literal(p) is not None for p in parts):
+            return slice(*(None if p is None else _int_literal(p) for p in parts))
+    if isinstance(node, ast.Tuple) and top:
+        return tuple(_index_literal(e, where) for e in node.elts)
+    if isinstance(node, ast.List | ast.Tuple):  # inside an index: an array of positions
+        values = [_int_literal(e) for e in node.elts]
+        if node.elts and all(v is not None for v in values):
+            return list(values)
+    raise ExpressionError(
+        f"subscripts take whole numbers, slices and lists of whole numbers, not "
+        f"{_snippet(node)} (in {_snippet(where)})"
+    )
+
+
+def _attribute_literal(node: ast.AST, func: str, attr: str, names: set[str]) -> None:
+    """Check an attribute argument: a number, True/False, a tuple of whole numbers or a
+    bound name (labels)."""
+    if _literal_number(node) is not None:
+        if not np.isfinite(_literal_number(node)):
+            raise ExpressionError(f"the number {_snippet(node)} is too large")
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return
+    if isinstance(node, ast.Name) and node.id in names:
+        return
+    if isinstance(node, ast.Tuple) and all(_int_literal(e) is not None for e in node.elts):
+        return
+    raise ExpressionError(
+        f"{func}(): its argument {attr} must be a number, True/False, a tuple of whole "
+        f"numbers or a bound name, not {_snippet(node)}"
+    )
+
+
+def _attribute_value(node: ast.AST, values: dict[str, np.ndarray]) -> Any:
+    """The Python value of an attribute argument that passed :func:`_attribute_literal`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.Tuple):
+        return tuple(_int_literal(e) for e in node.elts)
+    whole = _int_literal(node)
+    return whole if whole is not None else _literal_number(node)
 
 
 def parse(expr: str, names: set[str] | frozenset[str] = frozenset()) -> ast.Expression:
@@ -205,16 +318,16 @@ def parse(expr: str, names: set[str] | frozenset[str] = frozenset()) -> ast.Expr
     return tree
 
 
-def _evaluate(node: ast.AST, env: dict[str, tg.Tensor]) -> Any:
+def _evaluate(node: ast.AST, env: dict[str, tg.Tensor], values: dict[str, np.ndarray]) -> Any:
     # Recursion is safe here: _check has bounded the depth by MAX_DEPTH.
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
-        return _UNARY[type(node.op)](_evaluate(node.operand, env))
+        return _UNARY[type(node.op)](_evaluate(node.operand, env, values))
     if isinstance(node, ast.BinOp):
-        a, b = _evaluate(node.left, env), _evaluate(node.right, env)
+        a, b = _evaluate(node.left, env, values), _evaluate(node.right, env, values)
         pow_of_number = isinstance(node.op, ast.Pow) and not isinstance(b, tg.Tensor)
         if pow_of_number and abs(b) > MAX_EXPONENT:
             raise ExpressionError(f"the exponent {b:g} is too large")
@@ -224,10 +337,18 @@ def _evaluate(node: ast.AST, env: dict[str, tg.Tensor]) -> Any:
             raise ExpressionError(f"division by zero in {_snippet(node)}") from None
         except OverflowError:
             raise ExpressionError(f"{_snippet(node)} overflows") from None
+    if isinstance(node, ast.Subscript):
+        return _evaluate(node.value, env, values)[_index_literal(node.slice, node, top=True)]
     if isinstance(node, ast.Call):
-        one, two = FUNCTIONS[node.func.id]
-        args = [_evaluate(arg, env) for arg in node.args]
-        return (one if len(args) == 1 else two)(*args)
+        info = _pick_op(node.func.id, len(node.args))
+        assert info is not None  # _check made sure
+        k = len(info.inputs)
+        inputs = [_evaluate(arg, env, values) for arg in node.args[:k]]
+        attrs = [_attribute_value(arg, values) for arg in node.args[k:]]
+        return info.function(
+            **dict(zip(info.inputs, inputs, strict=True)),
+            **dict(zip(info.attrs, attrs, strict=False)),
+        )
     raise ExpressionError(f"{_snippet(node)} is not allowed")  # _check stops this first
 
 
@@ -295,7 +416,7 @@ def evaluate(expr: str, values: dict[str, Any]) -> tuple[tg.Tensor, dict[str, tg
     """
     tree = parse(expr, set(values))
     env = {name: tg.tensor(value, requires_grad=True, name=name) for name, value in values.items()}
-    out = _evaluate(tree.body, env)
+    out = _evaluate(tree.body, env, {name: np.asarray(v) for name, v in values.items()})
     if not isinstance(out, tg.Tensor) or not out.requires_grad:
         raise ExpressionError("the expression uses no variable, so there is nothing to draw")
     if out.op is not None:  # a bare `x` stays x

@@ -8,7 +8,7 @@ Nodes, in topological order (every input before the gate that reads it, every ga
 before its output):
 
     tensor  "t0", "t1", ...   kind="tensor", name, shape, dtype, value, grad, leaf, role
-    gate    "g3", ...         kind="op", op, symbol, attrs   (g3 makes t3)
+    gate    "g3", ...         kind="op", op, symbol, commutative, attrs   (g3 makes t3)
 
 Edges run input tensor -> gate with ``index`` (the input's position, so ``x*x`` has two
 edges, keys 0 and 1) and gate -> output tensor.
@@ -74,6 +74,8 @@ def to_networkx(t: tg.Tensor, copy: bool = False) -> nx.MultiDiGraph:
                 kind="op",
                 op=node.op,
                 symbol=info.symbol if info is not None else node.op,
+                # its inputs may be swapped, so the drawing need not say which is which
+                commutative=info.commutative if info is not None else False,
                 attrs=dict(node.attrs),
             )
             for k, inp in enumerate(node.inputs):

@@ -15,9 +15,10 @@ Every frame carries the state of every node (value known or not; gradient none, 
 or final) so a drawing can show it. Node ids are those of :func:`viz.graph.to_networkx`
 (``t3`` a tensor, ``g3`` the gate that made it); edges are ``(u, v, key)`` as there.
 
-Nothing is mutated: the backward pass is replayed from the public record with
-``tg.local_backward`` (one gate's rule, no ``.grad`` written), so
-``steps`` works before or after ``t.backward()`` and leaves every ``.grad`` alone.
+Nothing is mutated: the backward pass is the engine's own, replayed through
+``tg.backward_steps`` (gate by gate, no ``.grad`` written), so ``steps`` works before or
+after ``t.backward()`` and leaves every ``.grad`` alone. How an op is written (its
+operator, its name in expressions) comes from the registry, ``tg.OPS``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ import tensorgraph as tg
 
 from .dot import fmt_number
 
-# How a binary op is written inline, and how tightly it binds (for parentheses).
-_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2), "matmul": ("@", 2)}
+# How tightly Python's operators bind (for parentheses); which op uses which is tg.OPS's.
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
+_SHOWN = {"*": "×"}  # how a caption writes an operator between two numbers
 _MAX_NAME = 24  # longer expressions are called by their node id instead
 # Every frame holds and draws the whole graph, so a film costs gates x nodes: 100 gates
 # take seconds to animate, 1,000 about half an hour. Larger graphs are refused at once.
@@ -114,6 +116,18 @@ def show(a: Any) -> str:
     return f"[{shape}: mean {fmt(mean)}, norm {fmt(norm)}]"
 
 
+def _infix(n: tg.Tensor) -> str:
+    """The Python operator a binary op is written with ("+", "@"), or ""."""
+    info = tg.OPS.get(n.op)
+    return info.operator if info and len(n.inputs) == 2 and info.operator in _PRECEDENCE else ""
+
+
+def _call_name(n: tg.Tensor) -> str:
+    """The name an op is called by in an expression: "max" for maximum, "exp"."""
+    info = tg.OPS.get(n.op)
+    return (info.expr or info.name) if info else str(n.op)
+
+
 def _names(nodes: list[tg.Tensor]) -> dict[int, str]:
     """Readable names for every tensor: its own name, a number, or a short expression."""
     names: dict[int, str] = {}
@@ -127,30 +141,31 @@ def _names(nodes: list[tg.Tensor]) -> dict[int, str]:
         if n.op is None:
             names[key] = fmt(n.data) if n.data.size == 1 else f"t{i}"
             continue
+        info = tg.OPS.get(n.op)
+        operator = info.operator if info else ""
         args = [names[id(a)] for a in n.inputs]
         arg_prec = [prec[id(a)] for a in n.inputs]
-        if n.op in _INFIX and len(args) == 2:
-            sym, p = _INFIX[n.op]
+        if _infix(n):
+            p = _PRECEDENCE[operator]
             left = args[0] if arg_prec[0] >= p else f"({args[0]})"
             # a - (b - c): the right operand of - and / keeps its parentheses.
-            keep = arg_prec[1] > p or (arg_prec[1] == p and n.op in ("add", "mul"))
+            keep = arg_prec[1] > p or (arg_prec[1] == p and info is not None and info.commutative)
             right = args[1] if keep else f"({args[1]})"
-            text = f"{left}{sym}{right}" if p == 2 else f"{left} {sym} {right}"
+            text = f"{left}{operator}{right}" if p == 2 else f"{left} {operator} {right}"
             prec[key] = p
-        elif n.op == "neg":
-            text = f"-{args[0]}" if arg_prec[0] >= 3 else f"-({args[0]})"
-            prec[key] = 3
-        elif n.op == "pow":
+        elif operator == "**":  # x ** p: the exponent is an attribute
             base = args[0] if arg_prec[0] >= 9 else f"({args[0]})"
             text = f"{base}**{fmt(n.attrs.get('exponent', 0))}"
             prec[key] = 4
-        elif n.op == "index":
+        elif operator == "[]":
             text = f"{args[0]}[…]" if arg_prec[0] >= 9 else f"({args[0]})[…]"
-        elif n.op == "transpose":
+        elif operator:  # a prefix operator: -x
+            text = f"{operator}{args[0]}" if arg_prec[0] >= 3 else f"{operator}({args[0]})"
+            prec[key] = 3
+        elif info is not None and "T" in info.methods:  # written x.T
             text = f"{args[0]}ᵀ" if arg_prec[0] >= 9 else f"({args[0]})ᵀ"
         else:
-            symbol = "max" if n.op == "maximum" else "min" if n.op == "minimum" else n.op
-            text = f"{symbol}({', '.join(args)})"
+            text = f"{_call_name(n)}({', '.join(args)})"
         if len(text) > _MAX_NAME:
             text, prec[key] = f"t{i}", 9
         names[key] = text
@@ -181,70 +196,6 @@ def _gate(tid: str) -> str:
     return "g" + tid[1:]
 
 
-# --------------------------------------------------------------------------- the replayed backward
-
-
-def _seed(t: tg.Tensor, grad: Any, where: str = "steps") -> np.ndarray:
-    if not isinstance(t, tg.Tensor):
-        raise TypeError(f"{where}: expected a tensorgraph Tensor, got {type(t).__name__}")
-    if grad is None:
-        if t.data.size != 1:
-            raise ValueError(
-                f"{where}: the output has shape {t.shape}; pass grad= of that shape "
-                "(a seed of 1 only makes sense for a one-element output)"
-            )
-        return np.ones_like(t.data)
-    seed = np.asarray(grad, dtype=t.data.dtype)
-    if seed.shape != t.shape:
-        raise ValueError(f"{where}: grad has shape {seed.shape} but the output has {t.shape}")
-    return seed
-
-
-def replay_backward(t: tg.Tensor, grad: Any = None) -> list[tuple[tg.Tensor, list[np.ndarray]]]:
-    """The backward pass of ``t`` as ``backward()`` runs it, without storing anything.
-
-    Returns, gate by gate in the engine's order, the gate's output tensor and what it
-    sends to each of its inputs (``local_backward`` at the gradient that has reached the
-    gate by then: all of it, since every consumer of a tensor runs before its maker).
-
-    >>> import tensorgraph as tg
-    >>> a = tg.tensor(1.0, requires_grad=True)
-    >>> [(out.op, [float(g) for g in sent]) for out, sent in replay_backward(a * 3)]
-    [('mul', [3.0, 1.0])]
-    """
-    seed = _seed(t, grad, "replay_backward")
-    grads: dict[int, np.ndarray] = {id(t): seed}
-    out = []
-    for node in reversed(tg.topological_order(t)):
-        if node.op is None or id(node) not in grads:
-            continue
-        sent = tg.local_backward(node, grads[id(node)])
-        out.append((node, sent))
-        for inp, g in zip(node.inputs, sent, strict=True):
-            if inp.requires_grad:
-                grads[id(inp)] = grads[id(inp)] + g if id(inp) in grads else g
-    return out
-
-
-def all_grads(t: tg.Tensor, grad: Any = None) -> dict[int, np.ndarray]:
-    """∂t/∂n for every tensor n of t's graph that requires a gradient, keyed by ``id(n)``.
-
-    The same numbers ``t.backward()`` would store, intermediates included; nothing is
-    stored.
-
-    >>> import tensorgraph as tg
-    >>> x = tg.tensor(3.0, requires_grad=True)
-    >>> float(all_grads(x * x)[id(x)])
-    6.0
-    """
-    grads = {id(t): _seed(t, grad, "all_grads")} if t.requires_grad else {}
-    for node, sent in replay_backward(t, grad) if t.requires_grad else []:
-        for inp, g in zip(node.inputs, sent, strict=True):
-            if inp.requires_grad:
-                grads[id(inp)] = grads[id(inp)] + g if id(inp) in grads else g
-    return grads
-
-
 # --------------------------------------------------------------------------- captions
 
 
@@ -255,16 +206,15 @@ def _forward_caption(n: tg.Tensor, names: dict[int, str]) -> str:
     ins = n.inputs
     if n.data.size == 1 and all(i.data.size == 1 for i in ins):
         vals = [_factor(i.data) for i in ins]
-        if n.op in _INFIX and len(ins) == 2:
-            sym = "×" if n.op == "mul" else _INFIX[n.op][0]
-            expr = f"{vals[0]} {sym} {vals[1]}"
-        elif n.op == "pow":
+        operator = info.operator if info else ""
+        if _infix(n):
+            expr = f"{vals[0]} {_SHOWN.get(operator, operator)} {vals[1]}"
+        elif operator == "**":
             expr = f"{vals[0]} ** {fmt(n.attrs.get('exponent', 0))}"
-        elif n.op == "neg":
-            expr = f"-{vals[0]}"
+        elif operator and operator != "[]":
+            expr = f"{operator}{vals[0]}"
         else:
-            fname = "max" if n.op == "maximum" else "min" if n.op == "minimum" else n.op
-            expr = f"{fname}({', '.join(fmt(i.data) for i in ins)})"
+            expr = f"{_call_name(n)}({', '.join(fmt(i.data) for i in ins)})"
         if re.sub(r"[\s()]", "", expr.replace("×", "*")) == re.sub(r"[\s()]", "", names[id(n)]):
             head = f"Forward, {symbol} gate: "  # "1 + 2 = 1 + 2 = 3" says it twice
         return f"{head}{expr} = {fmt(n.data)}"
@@ -273,14 +223,12 @@ def _forward_caption(n: tg.Tensor, names: dict[int, str]) -> str:
 
 
 def _backward_caption(
-    node: tg.Tensor,
-    upstream: np.ndarray,
-    sent: list[np.ndarray],
-    before: dict[int, np.ndarray],
+    step: tg.BackwardStep,
     names: dict[int, str],
     out_name: str,
     remaining: dict[int, int],
 ) -> str:
+    node, upstream = step.node, step.upstream
     info = tg.OPS.get(node.op)
     symbol = info.symbol if info else node.op
     pattern = f" ({info.pattern})" if info and info.pattern else ""
@@ -289,9 +237,9 @@ def _backward_caption(
     # is the local gradient itself.
     local = tg.local_backward(node, np.ones_like(upstream))
     parts = []
-    running = dict(before)
-    for k, (inp, g) in enumerate(zip(node.inputs, sent, strict=True)):
-        if not inp.requires_grad:
+    edges = zip(node.inputs, step.sent, step.before, step.after, strict=True)
+    for k, (inp, g, before, after) in enumerate(edges):
+        if g is None:
             continue
         d = f"∂{out_name}/∂{_d(names[id(inp)])}"
         if scalar:
@@ -305,15 +253,11 @@ def _backward_caption(
             text = f"{d} = upstream ⊙ local = {show(upstream)} ⊙ {show(local[k])} = {show(g)}"
         else:
             text = f"{d} gets {show(g)}"
-        if id(inp) in running:
-            total = running[id(inp)] + g
+        if before is not None:
             if scalar:
-                text += f", accumulates: {fmt(running[id(inp)])} + {_factor(g)} = {fmt(total)}"
+                text += f", accumulates: {fmt(before)} + {_factor(g)} = {fmt(after)}"
             else:
-                text += f", accumulates to {show(total)}"
-            running[id(inp)] = total
-        else:
-            running[id(inp)] = g
+                text += f", accumulates to {show(after)}"
         parts.append(text)
     if not parts:
         parts.append("no input needs a gradient")
@@ -351,7 +295,8 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
     Backward, * gate (mul swaps): upstream ∂f/∂f = 1. ∂f/∂x = upstream × local = 1 × (-4) = -4;
     ∂f/∂y = upstream × local = 1 × 3 = 3. Final: x, y.
     """
-    seed = _seed(t, grad)
+    if not isinstance(t, tg.Tensor):
+        raise TypeError(f"steps: expected a tensorgraph Tensor, got {type(t).__name__}")
     nodes, ids = node_ids(t)
     n_gates = sum(1 for n in nodes if n.op is not None)
     if n_gates > MAX_GATES:
@@ -360,6 +305,11 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
             f"step-by-step frames are for small graphs (at most {MAX_GATES} gates). "
             "Draw the whole graph with viz.draw(t), or step through a smaller example."
         )
+    # The engine's own backward pass, gate by gate (it checks the seed).
+    replay = list(tg.backward_steps(t, grad)) if t.requires_grad else []
+    seed = replay[0].upstream if replay and replay[0].node is t else None
+    if t.requires_grad and seed is None:  # a leaf: no gate to step through
+        seed = tg.gradients(t, grad)[t]
     names = _names(nodes)
     out_name = output_name or t.name or "f"
     names[id(t)] = out_name
@@ -419,12 +369,11 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
         return frames
 
     # ---- backward: the seed, then gate by gate in the engine's order
-    replay = replay_backward(t, seed)
-    # How many contributions each tensor still waits for: one per input edge.
+    # How many contributions each tensor still waits for: one per edge that sends one.
     remaining: dict[int, int] = {}
-    for node, _ in replay:
-        for inp in node.inputs:
-            if inp.requires_grad:
+    for step in replay:
+        for inp, g in zip(step.node.inputs, step.sent, strict=True):
+            if g is not None:
                 remaining[id(inp)] = remaining.get(id(inp), 0) + 1
 
     root = ids[id(t)]
@@ -441,28 +390,24 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
     )
     status[root] = "done"
 
-    for node, sent in replay:
-        tid = ids[id(node)]
-        gid = _gate(tid)
-        upstream = grads[id(node)]
-        before = {id(i): grads[id(i)] for i in node.inputs if id(i) in grads}
+    for step in replay:
+        gid = _gate(ids[id(step.node)])
         notes.clear()
         edges, labels = [], {}
-        for k, (inp, g) in enumerate(zip(node.inputs, sent, strict=True)):
-            if not inp.requires_grad:
+        pieces = zip(step.node.inputs, step.sent, step.before, step.after, strict=True)
+        for k, (inp, g, before, after) in enumerate(pieces):
+            if g is None:
                 continue
             iid = ids[id(inp)]
             edges.append((iid, gid, k))
             if g.size == 1:
                 labels[(iid, gid, k)] = fmt(g)
-            had = id(inp) in grads
-            old = grads.get(id(inp))
-            grads[id(inp)] = old + g if had else g
+            grads[id(inp)] = after  # the engine's running sum
             remaining[id(inp)] -= 1
             gstate[iid] = "final" if remaining[id(inp)] == 0 else "pending"
-            if had and g.size == 1:
-                notes[iid] = f"{fmt(old)} + {_factor(g)} = {fmt(grads[id(inp)])}"
-        caption = _backward_caption(node, upstream, sent, before, names, out_name, remaining)
+            if before is not None and g.size == 1:
+                notes[iid] = f"{fmt(before)} + {_factor(g)} = {fmt(after)}"
+        caption = _backward_caption(step, names, out_name, remaining)
         touched = list(dict.fromkeys(e[0] for e in edges))
         status[gid] = "active"
         status.update(dict.fromkeys(touched, "active"))
