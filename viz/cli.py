@@ -8,8 +8,6 @@ tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -104,39 +102,28 @@ def lecture_demo(out: Path) -> int:
     return 0
 
 
-def _report_module():
-    """``viz.report`` (the classifier part of the demo) if it exists, else None.
-
-    A module that exists but fails to import raises: that is a bug to see, not hide.
-    """
-    if importlib.util.find_spec("viz.report") is None:
-        return None
-    return importlib.import_module("viz.report")
-
-
 def demo(args: argparse.Namespace) -> int:
-    """``tensorgraph demo``: the lecture example, then (when viz.report exists) the rest.
+    """``tensorgraph demo``: the lecture example, then the classifiers and the report.
 
-    The seam for the classifier demo: ``viz.report.run_demo(out, dataset, quick=...,
-    lecture=False)`` runs after the lecture part (which has drawn the lecture already).
+    The classifier part is :func:`viz.course.demo.run_demo` with ``lecture=False`` (the
+    lecture part has drawn the lecture already).
     """
+    from viz.course import demo as course_demo  # matplotlib and the data: only for `demo`
+
     out = Path(args.out)
-    report = _report_module()
-    datasets = getattr(report, "DATASETS", None)
-    if datasets and args.dataset not in (None, *datasets):
+    if args.dataset not in (None, *course_demo.DATASETS):
         print(
             f"tensorgraph demo: unknown dataset {args.dataset!r}; "
-            f"choose one of {', '.join(datasets)}",
+            f"choose one of {', '.join(course_demo.DATASETS)}",
             file=sys.stderr,
         )
         return 2
     code = lecture_demo(out)
-    if report is not None:
-        try:
-            report.run_demo(out, args.dataset, quick=args.quick, lecture=False)
-        except FileNotFoundError as err:  # Fashion-MNIST not installed: say how to get it
-            print(f"tensorgraph demo: {err}", file=sys.stderr)
-            return 1
+    try:
+        course_demo.run_demo(out, args.dataset, quick=args.quick, lecture=False)
+    except FileNotFoundError as err:  # Fashion-MNIST not installed: say how to get it
+        print(f"tensorgraph demo: {err}", file=sys.stderr)
+        return 1
     return code
 
 

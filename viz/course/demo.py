@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 import tensorgraph as tg
-from viz import plots
+from viz.course import plots
 from viz.draw import render
 
 __all__ = ["DATASETS", "run_demo"]
