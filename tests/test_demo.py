@@ -119,17 +119,6 @@ def test_run_demo_links_the_backprop_player(digits_demo):
     assert player.count('<div class="frame"') == 11  # 1 + 4 gates, seed + 4 gates + the end
 
 
-def test_lecture_graph_reuses_the_cli_drawing(tmp_path):
-    # `tensorgraph demo` has drawn lecture_backward.svg already: reuse it, draw nothing.
-    drawn = tmp_path / "lecture_backward.svg"
-    drawn.write_text('<svg id="drawn-by-cli"></svg>')
-    assert demo.lecture_graph_svg(tmp_path, draw=False) == drawn
-    assert not (tmp_path / "lecture_graph.svg").exists()
-    assert demo.lecture_graph_svg(tmp_path, draw=True).name == "lecture_graph.svg"
-    drawn.unlink()
-    assert demo.lecture_graph_svg(tmp_path, draw=False).name == "lecture_graph.svg"
-
-
 def test_run_demo_unknown_dataset(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'cifar'.*digits"):
         demo.run_demo(tmp_path, dataset="cifar")
@@ -150,7 +139,8 @@ def test_doctests():
     import doctest
 
     result = doctest.testmod(demo, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 3 and result.failed == 0
+    # (the lecture's drawings and their doctests moved to viz.course.lecture)
+    assert result.attempted >= 2 and result.failed == 0
 
 
 def test_cli_demo_refuses_an_unknown_dataset(capsys, tmp_path):

@@ -27,6 +27,7 @@ import numpy as np
 
 import tensorgraph as tg
 from viz.course import plots
+from viz.course.lecture import lecture_graph_svg, lecture_player
 from viz.draw import render
 
 __all__ = ["DATASETS", "run_demo"]
@@ -197,57 +198,6 @@ def _format_table(rows: list[list[str]]) -> str:
 
 
 # ----- the pictures -----
-
-
-def lecture_graph_svg(out: Path, draw: bool = True) -> Path:
-    """The lecture graph as SVG in ``out``: drawn now, or (``draw=False``) the
-    ``lecture_backward.svg`` that ``tensorgraph demo`` drew, if it is there.
-
-    >>> import tempfile
-    >>> lecture_graph_svg(Path(tempfile.mkdtemp())).name
-    'lecture_graph.svg'
-    """
-    drawn = out / "lecture_backward.svg"
-    if not draw and drawn.exists():
-        return drawn
-    return _lecture_graph(out)
-
-
-def _lecture_tensor() -> tg.Tensor:
-    """The lecture's f = 2(xy + max(z, w)) at (3, -4, 2, -1), steps named p, q, v, f."""
-    x, y, z, w = (
-        tg.tensor(v, requires_grad=True, name=n)
-        for v, n in ((3.0, "x"), (-4.0, "y"), (2.0, "z"), (-1.0, "w"))
-    )
-    p = x * y
-    q = tg.maximum(z, w)
-    v = p + q
-    f = 2 * v
-    for t, name in ((p, "p"), (q, "q"), (v, "v"), (f, "f")):
-        t.name = name
-    return f
-
-
-def _lecture_graph(out: Path) -> Path:
-    f = _lecture_tensor()
-    f.backward()
-    return render(f, out / "lecture_graph.svg", title="f = 2·(x·y + max(z, w)), after backward")
-
-
-def lecture_player(out: Path) -> Path:
-    """The lecture's forward and backward pass, gate by gate, as an HTML player in ``out``.
-
-    >>> import tempfile
-    >>> lecture_player(Path(tempfile.mkdtemp())).name
-    'lecture_backprop.html'
-    """
-    from viz.player import animate  # the player renders a dozen frames: only when asked
-
-    return animate(
-        _lecture_tensor(),
-        out / "lecture_backprop.html",
-        title="Backprop, step by step: f = 2·(x·y + max(z, w)) at x = 3, y = −4, z = 2, w = −1",
-    )
 
 
 def _toy_regions(out: Path) -> list[Path]:
