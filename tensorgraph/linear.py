@@ -30,22 +30,21 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import json
 import math
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .losses import l1, l2, softmax_loss, svm_loss
+from .modelfile import ArrayInfo, invalid, load_arrays, save_arrays
 from .optim import SGD
 from .tensor import Tensor, _short, no_grad
 
 __all__ = ["LinearClassifier", "LinearSVM", "SoftmaxClassifier"]
 
-_FORMAT = "tensorgraph.linear/1"
+_FORMAT = "tensorgraph.linear/2"  # /1 (before tensorgraph.modelfile) kept model and params apart
+_HISTORY = ("loss", "train_accuracy", "val_accuracy")
 _REGULARIZERS = {"l2": l2, "l1": l1}
 
 
@@ -409,8 +408,10 @@ class LinearClassifier:
     def save(self, path: str | Path) -> Path:
         """Write the trained classifier to ``path`` as a ``.npz`` file (no pickle).
 
-        Holds W, b, ``classes_``, the hyperparameters (as JSON) and ``history_``.
-        ``.npz`` is appended to a path without it, as numpy does; returns the path.
+        Holds W, b, ``classes_``, the hyperparameters and ``history_``, in the model
+        file format of :mod:`tensorgraph.modelfile`. ``.npz`` is appended to a path
+        without it, as numpy does; returns the path. The file is replaced all at once:
+        a save that fails half-way (a full disk, Ctrl-C) leaves the old file as it was.
 
         >>> import numpy as np, tensorgraph as tg, tempfile, os
         >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1])
@@ -420,111 +421,90 @@ class LinearClassifier:
         ('svm.npz', [0, 1])
         """
         self._check_fitted("save")
-        if self.classes_.dtype.kind not in "iubfU":
-            raise TypeError(
-                f"{type(self).__name__}.save: cannot store labels of dtype "
-                f"{self.classes_.dtype} without pickle"
-            )
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
         history = getattr(self, "history_", {})
-        with open(path, "wb") as fh:
-            np.savez(
-                fh,
-                format=np.array(_FORMAT),
-                model=np.array(type(self).__name__),
-                params=np.array(json.dumps(self.get_params())),
-                W=self.W._data,
-                b=self.b._data,
-                classes=self.classes_,
-                **{
-                    f"history_{key}": np.asarray(history.get(key, []), dtype=np.float64)
-                    for key in ("loss", "train_accuracy", "val_accuracy")
-                },
-            )
-        return path
+        arrays = {"W": self.W._data, "b": self.b._data, "classes": self.classes_}
+        for key in _HISTORY:
+            arrays[f"history_{key}"] = np.asarray(history.get(key, []), dtype=np.float64)
+        header = {"model": type(self).__name__, "params": self.get_params()}
+        return save_arrays(path, _FORMAT, header, arrays, where=f"{type(self).__name__}.save")
 
     @classmethod
     def load(cls, path: str | Path) -> LinearClassifier:
-        """Read a classifier written by :meth:`save` (refusing pickled data).
+        """Read a classifier written by :meth:`save` (never unpickling anything).
 
         ``LinearClassifier.load`` returns whichever kind the file holds;
         ``LinearSVM.load`` insists on an SVM. A file that is not a saved classifier
-        (truncated, other arrays, wrong shapes, pickled objects) is a ValueError.
+        (truncated, other arrays, wrong shapes or dtypes, pickled objects) is a
+        ValueError naming the file and the problem; shapes and dtypes are checked
+        before any array is read, and members the file should not have are never read.
+
+        >>> import numpy as np, tensorgraph as tg, tempfile, os
+        >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array(["no", "yes"])
+        >>> path = tg.SoftmaxClassifier(epochs=3, verbose=False).fit(X, y).save(
+        ...     os.path.join(tempfile.mkdtemp(), "model.npz"))
+        >>> tg.LinearClassifier.load(path).classes_.tolist()
+        ['no', 'yes']
         """
         where = f"{cls.__name__}.load"
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{where}: no file {path}")
-        try:
-            loaded = np.load(path, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a plain .npy array
-                raise ValueError(f"{where}: {path} is a single .npy array, not a saved model")
-            with loaded as archive:
-                arrays = {key: archive[key] for key in archive.files}
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        header, arrays = load_arrays(
+            path,
+            _FORMAT,
+            ["W", "b", "classes"],
+            optional=[f"history_{key}" for key in _HISTORY],
+            check=_check_layout,
+            where=where,
+            what="classifier",
+        )
+        model = _KINDS[header["model"]]
+        if cls is not LinearClassifier and model is not cls:
             raise ValueError(
-                f"{where}: {path} is not a classifier saved by save() (or it is damaged or "
-                f"truncated): {err}"
-            ) from None
-        except ValueError as err:
-            if str(err).startswith(where):
-                raise
-            raise ValueError(
-                f"{where}: {path} is not a classifier saved by save() (or it is damaged or "
-                f"truncated): {err}"
-            ) from None
-        return cls._from_arrays(where, path, arrays)
-
-    @classmethod
-    def _from_arrays(
-        cls, where: str, path: Path, arrays: dict[str, np.ndarray]
-    ) -> LinearClassifier:
-        def fail(problem: str) -> ValueError:
-            return ValueError(f"{where}: {path} is not a valid saved classifier: {problem}")
-
-        missing = {"format", "model", "params", "W", "b", "classes"} - set(arrays)
-        if missing:
-            raise fail(f"missing {sorted(missing)}")
-        if arrays["format"].shape != () or str(arrays["format"]) != _FORMAT:
-            raise fail(f"unknown format {_short(arrays['format'])}")
-        kinds = {c.__name__: c for c in (LinearSVM, SoftmaxClassifier)}
-        model = str(arrays["model"]) if arrays["model"].shape == () else ""
-        if model not in kinds:
-            raise fail(f"unknown model {_short(arrays['model'])}")
-        if cls is not LinearClassifier and kinds[model] is not cls:
-            raise ValueError(
-                f"{where}: {path} holds a {model}; use {model}.load or LinearClassifier.load"
+                f"{where}: {path} holds a {model.__name__}; use {model.__name__}.load or "
+                "LinearClassifier.load"
             )
         try:
-            params = json.loads(str(arrays["params"]))
-            clf = kinds[model](**params)
+            clf = model(**header["params"])
         except (ValueError, TypeError) as err:
-            raise fail(f"bad hyperparameters: {err}") from None
-
+            raise invalid(where, path, f"bad hyperparameters: {err}", "classifier") from None
         W, b, classes = arrays["W"], arrays["b"], arrays["classes"]
-        if W.ndim != 2 or W.dtype.kind != "f" or W.shape[0] < 2:
-            raise fail(f"W must be a (K, D) float array with K >= 2, got {W.dtype} {W.shape}")
-        k = W.shape[0]
-        if b.shape != (k,) or b.dtype != W.dtype:
-            raise fail(f"b must have shape ({k},) and dtype {W.dtype}, got {b.dtype} {b.shape}")
-        if classes.shape != (k,) or classes.dtype.kind not in "iubfU":
-            raise fail(f"classes must be {k} labels, got {classes.dtype} {classes.shape}")
-        if len(np.unique(classes)) != k or np.any(np.sort(classes) != classes):
-            raise fail("classes must be sorted and distinct")
+        if len(np.unique(classes)) != len(classes) or np.any(np.sort(classes) != classes):
+            raise invalid(where, path, "classes must be sorted and distinct", "classifier")
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise fail("W or b holds NaN or inf")
-
+            raise invalid(where, path, "W or b holds NaN or inf", "classifier")
         clf.W = Tensor(W, requires_grad=True, name="W")
         clf.b = Tensor(b, requires_grad=True, name="b")
         clf.classes_ = classes
         clf.n_features_in_ = W.shape[1]
         clf.history_ = {
             key: arrays.get(f"history_{key}", np.empty(0)).astype(float).tolist()
-            for key in ("loss", "train_accuracy", "val_accuracy")
+            for key in _HISTORY
         }
         return clf
+
+
+def _check_layout(header: dict[str, Any], arrays: dict[str, ArrayInfo]) -> None:
+    """What a saved classifier must declare, checked before any array is read: a known
+    model with its hyperparameters, W of shape (K, D) with K >= 2, b and the K classes."""
+    model = header.get("model")
+    if not isinstance(model, str) or model not in _KINDS:
+        raise ValueError(f"unknown model {_short(model)}")
+    if not isinstance(header.get("params"), dict):
+        raise ValueError(
+            f"bad hyperparameters: params must be a JSON object, got {_short(header.get('params'))}"
+        )
+    W, b, classes = arrays["W"], arrays["b"], arrays["classes"]
+    if W.ndim != 2 or W.dtype.kind != "f" or W.shape[0] < 2:
+        raise ValueError(f"W must be a (K, D) float array with K >= 2, got {W.dtype} {W.shape}")
+    k = W.shape[0]
+    if b.shape != (k,) or b.dtype != W.dtype:
+        raise ValueError(f"b must have shape ({k},) and dtype {W.dtype}, got {b.dtype} {b.shape}")
+    if classes.shape != (k,):
+        raise ValueError(f"classes must be {k} labels, got {classes.dtype} {classes.shape}")
+    for key in _HISTORY:
+        history = arrays.get(f"history_{key}")
+        if history is not None and (history.ndim != 1 or history.dtype.kind not in "iuf"):
+            raise ValueError(
+                f"history_{key} must be a 1-D array of numbers, got {history.dtype} {history.shape}"
+            )
 
 
 class LinearSVM(LinearClassifier):
@@ -596,3 +576,8 @@ class SoftmaxClassifier(LinearClassifier):
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
         return scores
+
+
+_KINDS: dict[str, type[LinearClassifier]] = {
+    c.__name__: c for c in (LinearSVM, SoftmaxClassifier)
+}  # what a model file may hold, by the name saved in its header
