@@ -31,6 +31,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,9 @@ _REGULARIZERS = {"l2": l2, "l1": l1}
 # ----- checking what users pass -----
 
 
-def _number(where: str, name: str, value: Any, low: float, low_ok: bool) -> float:
+def _check_float(where: str, name: str, value: Any, low: float, low_ok: bool) -> float:
+    """A hyperparameter that must be a finite number above ``low`` (or equal, with
+    ``low_ok``), as a float; else a TypeError or ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{where}: {name} must be a number, got {_short(value)}")
     value = float(value)
@@ -61,7 +64,8 @@ def _number(where: str, name: str, value: Any, low: float, low_ok: bool) -> floa
     return value
 
 
-def _count(where: str, name: str, value: Any) -> int:
+def _check_count(where: str, name: str, value: Any) -> int:
+    """A hyperparameter that must be an int >= 1 (epochs, batch_size), as an int."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{where}: {name} must be an int, got {_short(value)}")
     if value < 1:
@@ -111,60 +115,63 @@ def _targets(where: str, y: Any, n: int) -> np.ndarray:
     return y
 
 
+@dataclass(eq=False, kw_only=True)
 class LinearClassifier:
     """The shared base of :class:`LinearSVM` and :class:`SoftmaxClassifier`.
 
     Subclasses say which data loss to use; everything else (training, prediction,
-    saving) lives here. ``LinearClassifier.load(path)`` loads either kind.
+    saving) lives here. ``LinearClassifier.load(path)`` loads either kind. The
+    hyperparameters are the dataclass fields below (a subclass adds its own), so each
+    class's keyword-only signature, ``repr`` and :meth:`get_params` list them all;
+    ``__post_init__`` checks them.
 
     >>> import tensorgraph as tg
     >>> issubclass(tg.LinearSVM, tg.LinearClassifier)
     True
     """
 
-    W: Tensor
-    b: Tensor
-    classes_: np.ndarray
-    n_features_in_: int
-    history_: dict[str, list[float]]
+    learning_rate: float = 0.01
+    reg: float = 1e-3
+    regularizer: str = "l2"
+    epochs: int = 20
+    batch_size: int = 64
+    momentum: float = 0.9
+    seed: int = 0
+    verbose: bool = True
 
-    def __init__(
-        self,
-        *,
-        learning_rate: float = 0.01,
-        reg: float = 1e-3,
-        regularizer: str = "l2",
-        epochs: int = 20,
-        batch_size: int = 64,
-        momentum: float = 0.9,
-        seed: int = 0,
-        verbose: bool = True,
-    ) -> None:
+    # Set by fit (or load), not by the constructor.
+    W: Tensor = field(init=False, repr=False)
+    b: Tensor = field(init=False, repr=False)
+    classes_: np.ndarray = field(init=False, repr=False)
+    n_features_in_: int = field(init=False, repr=False)
+    history_: dict[str, list[float]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         where = type(self).__name__
         if type(self) is LinearClassifier:
             raise TypeError(
                 "LinearClassifier is the shared base: use tg.LinearSVM or tg.SoftmaxClassifier"
             )
-        self.learning_rate = _number(where, "learning_rate", learning_rate, 0.0, low_ok=False)
-        self.reg = _number(where, "reg", reg, 0.0, low_ok=True)
-        if regularizer not in _REGULARIZERS:
-            raise ValueError(f"{where}: regularizer must be 'l2' or 'l1', got {regularizer!r}")
-        self.regularizer = regularizer
-        self.epochs = _count(where, "epochs", epochs)
-        self.batch_size = _count(where, "batch_size", batch_size)
-        self.momentum = _number(where, "momentum", momentum, 0.0, low_ok=True)
+        self.learning_rate = _check_float(
+            where, "learning_rate", self.learning_rate, 0.0, low_ok=False
+        )
+        self.reg = _check_float(where, "reg", self.reg, 0.0, low_ok=True)
+        if self.regularizer not in _REGULARIZERS:
+            raise ValueError(f"{where}: regularizer must be 'l2' or 'l1', got {self.regularizer!r}")
+        self.epochs = _check_count(where, "epochs", self.epochs)
+        self.batch_size = _check_count(where, "batch_size", self.batch_size)
+        momentum = self.momentum
+        self.momentum = _check_float(where, "momentum", momentum, 0.0, low_ok=True)
         if self.momentum >= 1:
             raise ValueError(f"{where}: momentum must be in [0, 1), got {momentum}")
+        seed = self.seed
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
             raise ValueError(f"{where}: seed must be an int >= 0, got {_short(seed)}")
         self.seed = int(seed)
-        if not isinstance(verbose, bool):
-            raise TypeError(f"{where}: verbose must be True or False, got {_short(verbose)}")
-        self.verbose = verbose
+        if not isinstance(self.verbose, bool):
+            raise TypeError(f"{where}: verbose must be True or False, got {_short(self.verbose)}")
 
     # ----- what subclasses provide -----
-
-    _extra_params: tuple[str, ...] = ()
 
     def _data_loss(self, scores: Tensor, y: np.ndarray) -> Tensor:
         raise NotImplementedError
@@ -178,22 +185,7 @@ class LinearClassifier:
         >>> tg.LinearSVM(reg=0.5).get_params()["reg"]
         0.5
         """
-        names = (
-            "learning_rate",
-            "reg",
-            "regularizer",
-            "epochs",
-            "batch_size",
-            "momentum",
-            "seed",
-            "verbose",
-            *self._extra_params,
-        )
-        return {name: getattr(self, name) for name in names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     # ----- the graph of one training step -----
 
@@ -507,6 +499,7 @@ def _check_layout(header: dict[str, Any], arrays: dict[str, ArrayInfo]) -> None:
             )
 
 
+@dataclass(eq=False, kw_only=True)
 class LinearSVM(LinearClassifier):
     """Multiclass linear SVM (the Weston-Watkins hinge of the lecture), trained by SGD.
 
@@ -519,41 +512,20 @@ class LinearSVM(LinearClassifier):
     1.0
     """
 
-    _extra_params = ("delta", "squared")
+    delta: float = 1.0
+    squared: bool = False
 
-    def __init__(
-        self,
-        *,
-        learning_rate: float = 0.01,
-        reg: float = 1e-3,
-        regularizer: str = "l2",
-        epochs: int = 20,
-        batch_size: int = 64,
-        momentum: float = 0.9,
-        seed: int = 0,
-        verbose: bool = True,
-        delta: float = 1.0,
-        squared: bool = False,
-    ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            reg=reg,
-            regularizer=regularizer,
-            epochs=epochs,
-            batch_size=batch_size,
-            momentum=momentum,
-            seed=seed,
-            verbose=verbose,
-        )
-        self.delta = _number("LinearSVM", "delta", delta, 0.0, low_ok=True)
-        if not isinstance(squared, bool):
-            raise TypeError(f"LinearSVM: squared must be True or False, got {_short(squared)}")
-        self.squared = squared
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.delta = _check_float("LinearSVM", "delta", self.delta, 0.0, low_ok=True)
+        if not isinstance(self.squared, bool):
+            raise TypeError(f"LinearSVM: squared must be True or False, got {_short(self.squared)}")
 
     def _data_loss(self, scores: Tensor, y: np.ndarray) -> Tensor:
         return svm_loss(scores, y, delta=self.delta, squared=self.squared)
 
 
+@dataclass(eq=False, kw_only=True)
 class SoftmaxClassifier(LinearClassifier):
     """Softmax (multinomial logistic regression) classifier, trained by SGD.
 
