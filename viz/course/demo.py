@@ -88,21 +88,13 @@ def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
             X, y, val=0.2, test=0.2, seed=seed
         )
         prep = tg.data.Standardizer().fit(X_train)
-        return Split(
-            "digits",
-            prep.transform(X_train),
-            prep.transform(X_val),
-            prep.transform(X_test),
-            y_train,
-            y_val,
-            y_test,
-            X_test,
+        shown = (
             (8, 8),
             tg.data.DIGITS_CLASSES,
             "per-pixel standardization (mean and std of the training split)",
             "scikit-learn's 8x8 digits (UCI optdigits test set), stratified 60/20/20 split",
         )
-    if dataset == "fashion-mnist":
+    elif dataset == "fashion-mnist":
         X, y, X_test, y_test = tg.data.load_fashion_mnist()
         X_train, X_val, _, y_train, y_val, _ = tg.data.train_val_test_split(
             X, y, val=10000, test=0, seed=seed
@@ -110,22 +102,17 @@ def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
         if quick:  # a taste only: 5k training images
             X_train, y_train = X_train[:5000], y_train[:5000]
         prep = tg.data.MeanImage(scale=255, dtype=np.float32).fit(X_train)
-        return Split(
-            "fashion-mnist",
-            prep.transform(X_train),
-            prep.transform(X_val),
-            prep.transform(X_test),
-            y_train,
-            y_val,
-            y_test,
-            X_test,
+        shown = (
             (28, 28),
             tg.data.FASHION_MNIST_CLASSES,
             "x / 255 minus the mean image of the training split (float32)",
             "Fashion-MNIST (Debian's dataset-fashion-mnist): official 10k test set, "
             "stratified 50k / 10k train / validation split of the 60k training images",
         )
-    raise ValueError(f"run_demo: unknown dataset {dataset!r}; choose one of {DATASETS}")
+    else:
+        raise ValueError(f"run_demo: unknown dataset {dataset!r}; choose one of {DATASETS}")
+    X_train, X_val, X_test_prepared = (prep.transform(a) for a in (X_train, X_val, X_test))
+    return Split(dataset, X_train, X_val, X_test_prepared, y_train, y_val, y_test, X_test, *shown)
 
 
 @dataclass
