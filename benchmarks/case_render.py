@@ -24,16 +24,6 @@ TITLE = "5. Rendering (ms per drawing)"
 TARGETS = {"lecture SVG": 0.050, "lecture PNG": 0.100, "1,000-node SVG": 2.0}
 
 
-def lecture_graph() -> tg.Tensor:
-    x = tg.tensor(3.0, requires_grad=True, name="x")
-    y = tg.tensor(-4.0, requires_grad=True, name="y")
-    z = tg.tensor(2.0, requires_grad=True, name="z")
-    w = tg.tensor(-1.0, requires_grad=True, name="w")
-    f = 2 * (x * y + tg.maximum(z, w))
-    f.backward()
-    return f
-
-
 def big_graph(n_ops: int) -> tg.Tensor:
     """A chain of scalar ops with a named parameter per multiply."""
     rng = np.random.default_rng(0)
@@ -51,6 +41,7 @@ def run(quick: bool) -> CaseResult:
     try:
         import viz
         from viz.backends import available_backends
+        from viz.course.lecture import lecture_graph
     except ImportError as err:
         return unavailable("render", TITLE, f"viz.draw / viz.backends ({err})")
     res = CaseResult("render", TITLE)
@@ -59,6 +50,7 @@ def run(quick: bool) -> CaseResult:
         return unavailable("render", TITLE, "no Graphviz backend on this machine")
 
     f = lecture_graph()
+    f.backward()
     # Drawn nodes per op in the chain, measured on a short chain, then scaled to ~1,000.
     per_op = viz.to_networkx(big_graph(20)).number_of_nodes() / 20
     n_ops = 60 if quick else round(1000 / per_op)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 import tensorgraph as tg
-from viz import plots
+from viz.course import plots
 
 
 def main(out: Path) -> None:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import tensorgraph as tg
-from viz import plots
+from viz.course import plots
 
 
 def main(out: Path) -> None:

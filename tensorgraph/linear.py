@@ -30,30 +30,32 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import json
 import math
-import zipfile
-import zlib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .losses import l1, l2, softmax_loss, svm_loss
+from .modelfile import ArrayInfo, invalid, load_arrays, save_arrays
 from .modes import no_grad
 from .optim import SGD
 from .tensor import Tensor, _short
 
 __all__ = ["LinearClassifier", "LinearSVM", "SoftmaxClassifier"]
 
-_FORMAT = "tensorgraph.linear/1"
+_FORMAT = "tensorgraph.linear/2"  # /1 (before tensorgraph.modelfile) kept model and params apart
+_HISTORY = ("loss", "train_accuracy", "val_accuracy")
 _REGULARIZERS = {"l2": l2, "l1": l1}
 
 
 # ----- checking what users pass -----
 
 
-def _number(where: str, name: str, value: Any, low: float, low_ok: bool) -> float:
+def _check_float(where: str, name: str, value: Any, low: float, low_ok: bool) -> float:
+    """A hyperparameter that must be a finite number above ``low`` (or equal, with
+    ``low_ok``), as a float; else a TypeError or ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{where}: {name} must be a number, got {_short(value)}")
     value = float(value)
@@ -63,7 +65,8 @@ def _number(where: str, name: str, value: Any, low: float, low_ok: bool) -> floa
     return value
 
 
-def _count(where: str, name: str, value: Any) -> int:
+def _check_count(where: str, name: str, value: Any) -> int:
+    """A hyperparameter that must be an int >= 1 (epochs, batch_size), as an int."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{where}: {name} must be an int, got {_short(value)}")
     if value < 1:
@@ -113,60 +116,63 @@ def _targets(where: str, y: Any, n: int) -> np.ndarray:
     return y
 
 
+@dataclass(eq=False, kw_only=True)
 class LinearClassifier:
     """The shared base of :class:`LinearSVM` and :class:`SoftmaxClassifier`.
 
     Subclasses say which data loss to use; everything else (training, prediction,
-    saving) lives here. ``LinearClassifier.load(path)`` loads either kind.
+    saving) lives here. ``LinearClassifier.load(path)`` loads either kind. The
+    hyperparameters are the dataclass fields below (a subclass adds its own), so each
+    class's keyword-only signature, ``repr`` and :meth:`get_params` list them all;
+    ``__post_init__`` checks them.
 
     >>> import tensorgraph as tg
     >>> issubclass(tg.LinearSVM, tg.LinearClassifier)
     True
     """
 
-    W: Tensor
-    b: Tensor
-    classes_: np.ndarray
-    n_features_in_: int
-    history_: dict[str, list[float]]
+    learning_rate: float = 0.01
+    reg: float = 1e-3
+    regularizer: str = "l2"
+    epochs: int = 20
+    batch_size: int = 64
+    momentum: float = 0.9
+    seed: int = 0
+    verbose: bool = True
 
-    def __init__(
-        self,
-        *,
-        learning_rate: float = 0.01,
-        reg: float = 1e-3,
-        regularizer: str = "l2",
-        epochs: int = 20,
-        batch_size: int = 64,
-        momentum: float = 0.9,
-        seed: int = 0,
-        verbose: bool = True,
-    ) -> None:
+    # Set by fit (or load), not by the constructor.
+    W: Tensor = field(init=False, repr=False)
+    b: Tensor = field(init=False, repr=False)
+    classes_: np.ndarray = field(init=False, repr=False)
+    n_features_in_: int = field(init=False, repr=False)
+    history_: dict[str, list[float]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         where = type(self).__name__
         if type(self) is LinearClassifier:
             raise TypeError(
                 "LinearClassifier is the shared base: use tg.LinearSVM or tg.SoftmaxClassifier"
             )
-        self.learning_rate = _number(where, "learning_rate", learning_rate, 0.0, low_ok=False)
-        self.reg = _number(where, "reg", reg, 0.0, low_ok=True)
-        if regularizer not in _REGULARIZERS:
-            raise ValueError(f"{where}: regularizer must be 'l2' or 'l1', got {regularizer!r}")
-        self.regularizer = regularizer
-        self.epochs = _count(where, "epochs", epochs)
-        self.batch_size = _count(where, "batch_size", batch_size)
-        self.momentum = _number(where, "momentum", momentum, 0.0, low_ok=True)
+        self.learning_rate = _check_float(
+            where, "learning_rate", self.learning_rate, 0.0, low_ok=False
+        )
+        self.reg = _check_float(where, "reg", self.reg, 0.0, low_ok=True)
+        if self.regularizer not in _REGULARIZERS:
+            raise ValueError(f"{where}: regularizer must be 'l2' or 'l1', got {self.regularizer!r}")
+        self.epochs = _check_count(where, "epochs", self.epochs)
+        self.batch_size = _check_count(where, "batch_size", self.batch_size)
+        momentum = self.momentum
+        self.momentum = _check_float(where, "momentum", momentum, 0.0, low_ok=True)
         if self.momentum >= 1:
             raise ValueError(f"{where}: momentum must be in [0, 1), got {momentum}")
+        seed = self.seed
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
             raise ValueError(f"{where}: seed must be an int >= 0, got {_short(seed)}")
         self.seed = int(seed)
-        if not isinstance(verbose, bool):
-            raise TypeError(f"{where}: verbose must be True or False, got {_short(verbose)}")
-        self.verbose = verbose
+        if not isinstance(self.verbose, bool):
+            raise TypeError(f"{where}: verbose must be True or False, got {_short(self.verbose)}")
 
     # ----- what subclasses provide -----
-
-    _extra_params: tuple[str, ...] = ()
 
     def _data_loss(self, scores: Tensor, y: np.ndarray) -> Tensor:
         raise NotImplementedError
@@ -180,22 +186,7 @@ class LinearClassifier:
         >>> tg.LinearSVM(reg=0.5).get_params()["reg"]
         0.5
         """
-        names = (
-            "learning_rate",
-            "reg",
-            "regularizer",
-            "epochs",
-            "batch_size",
-            "momentum",
-            "seed",
-            "verbose",
-            *self._extra_params,
-        )
-        return {name: getattr(self, name) for name in names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     # ----- the graph of one training step -----
 
@@ -410,8 +401,10 @@ class LinearClassifier:
     def save(self, path: str | Path) -> Path:
         """Write the trained classifier to ``path`` as a ``.npz`` file (no pickle).
 
-        Holds W, b, ``classes_``, the hyperparameters (as JSON) and ``history_``.
-        ``.npz`` is appended to a path without it, as numpy does; returns the path.
+        Holds W, b, ``classes_``, the hyperparameters and ``history_``, in the model
+        file format of :mod:`tensorgraph.modelfile`. ``.npz`` is appended to a path
+        without it, as numpy does; returns the path. The file is replaced all at once:
+        a save that fails half-way (a full disk, Ctrl-C) leaves the old file as it was.
 
         >>> import numpy as np, tensorgraph as tg, tempfile, os
         >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1])
@@ -421,113 +414,93 @@ class LinearClassifier:
         ('svm.npz', [0, 1])
         """
         self._check_fitted("save")
-        if self.classes_.dtype.kind not in "iubfU":
-            raise TypeError(
-                f"{type(self).__name__}.save: cannot store labels of dtype "
-                f"{self.classes_.dtype} without pickle"
-            )
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
         history = getattr(self, "history_", {})
-        with open(path, "wb") as fh:
-            np.savez(
-                fh,
-                format=np.array(_FORMAT),
-                model=np.array(type(self).__name__),
-                params=np.array(json.dumps(self.get_params())),
-                W=self.W._data,
-                b=self.b._data,
-                classes=self.classes_,
-                **{
-                    f"history_{key}": np.asarray(history.get(key, []), dtype=np.float64)
-                    for key in ("loss", "train_accuracy", "val_accuracy")
-                },
-            )
-        return path
+        arrays = {"W": self.W._data, "b": self.b._data, "classes": self.classes_}
+        for key in _HISTORY:
+            arrays[f"history_{key}"] = np.asarray(history.get(key, []), dtype=np.float64)
+        header = {"model": type(self).__name__, "params": self.get_params()}
+        return save_arrays(path, _FORMAT, header, arrays, where=f"{type(self).__name__}.save")
 
     @classmethod
     def load(cls, path: str | Path) -> LinearClassifier:
-        """Read a classifier written by :meth:`save` (refusing pickled data).
+        """Read a classifier written by :meth:`save` (never unpickling anything).
 
         ``LinearClassifier.load`` returns whichever kind the file holds;
         ``LinearSVM.load`` insists on an SVM. A file that is not a saved classifier
-        (truncated, other arrays, wrong shapes, pickled objects) is a ValueError.
+        (truncated, other arrays, wrong shapes or dtypes, pickled objects) is a
+        ValueError naming the file and the problem; shapes and dtypes are checked
+        before any array is read, and members the file should not have are never read.
+
+        >>> import numpy as np, tensorgraph as tg, tempfile, os
+        >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array(["no", "yes"])
+        >>> path = tg.SoftmaxClassifier(epochs=3, verbose=False).fit(X, y).save(
+        ...     os.path.join(tempfile.mkdtemp(), "model.npz"))
+        >>> tg.LinearClassifier.load(path).classes_.tolist()
+        ['no', 'yes']
         """
         where = f"{cls.__name__}.load"
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{where}: no file {path}")
-        try:
-            loaded = np.load(path, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a plain .npy array
-                raise ValueError(f"{where}: {path} is a single .npy array, not a saved model")
-            with loaded as archive:
-                arrays = {key: archive[key] for key in archive.files}
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        header, arrays = load_arrays(
+            path,
+            _FORMAT,
+            ["W", "b", "classes"],
+            optional=[f"history_{key}" for key in _HISTORY],
+            check=_check_layout,
+            where=where,
+            what="classifier",
+        )
+        model = _KINDS[header["model"]]
+        if cls is not LinearClassifier and model is not cls:
             raise ValueError(
-                f"{where}: {path} is not a classifier saved by save() (or it is damaged or "
-                f"truncated): {err}"
-            ) from None
-        except ValueError as err:
-            if str(err).startswith(where):
-                raise
-            raise ValueError(
-                f"{where}: {path} is not a classifier saved by save() (or it is damaged or "
-                f"truncated): {err}"
-            ) from None
-        return cls._from_arrays(where, path, arrays)
-
-    @classmethod
-    def _from_arrays(
-        cls, where: str, path: Path, arrays: dict[str, np.ndarray]
-    ) -> LinearClassifier:
-        def fail(problem: str) -> ValueError:
-            return ValueError(f"{where}: {path} is not a valid saved classifier: {problem}")
-
-        missing = {"format", "model", "params", "W", "b", "classes"} - set(arrays)
-        if missing:
-            raise fail(f"missing {sorted(missing)}")
-        if arrays["format"].shape != () or str(arrays["format"]) != _FORMAT:
-            raise fail(f"unknown format {_short(arrays['format'])}")
-        kinds = {c.__name__: c for c in (LinearSVM, SoftmaxClassifier)}
-        model = str(arrays["model"]) if arrays["model"].shape == () else ""
-        if model not in kinds:
-            raise fail(f"unknown model {_short(arrays['model'])}")
-        if cls is not LinearClassifier and kinds[model] is not cls:
-            raise ValueError(
-                f"{where}: {path} holds a {model}; use {model}.load or LinearClassifier.load"
+                f"{where}: {path} holds a {model.__name__}; use {model.__name__}.load or "
+                "LinearClassifier.load"
             )
         try:
-            params = json.loads(str(arrays["params"]))
-            clf = kinds[model](**params)
+            clf = model(**header["params"])
         except (ValueError, TypeError) as err:
-            raise fail(f"bad hyperparameters: {err}") from None
-
+            raise invalid(where, path, f"bad hyperparameters: {err}", "classifier") from None
         W, b, classes = arrays["W"], arrays["b"], arrays["classes"]
-        if W.ndim != 2 or W.dtype.kind != "f" or W.shape[0] < 2:
-            raise fail(f"W must be a (K, D) float array with K >= 2, got {W.dtype} {W.shape}")
-        k = W.shape[0]
-        if b.shape != (k,) or b.dtype != W.dtype:
-            raise fail(f"b must have shape ({k},) and dtype {W.dtype}, got {b.dtype} {b.shape}")
-        if classes.shape != (k,) or classes.dtype.kind not in "iubfU":
-            raise fail(f"classes must be {k} labels, got {classes.dtype} {classes.shape}")
-        if len(np.unique(classes)) != k or np.any(np.sort(classes) != classes):
-            raise fail("classes must be sorted and distinct")
+        if len(np.unique(classes)) != len(classes) or np.any(np.sort(classes) != classes):
+            raise invalid(where, path, "classes must be sorted and distinct", "classifier")
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise fail("W or b holds NaN or inf")
-
+            raise invalid(where, path, "W or b holds NaN or inf", "classifier")
         clf.W = Tensor(W, requires_grad=True, name="W")
         clf.b = Tensor(b, requires_grad=True, name="b")
         clf.classes_ = classes
         clf.n_features_in_ = W.shape[1]
         clf.history_ = {
             key: arrays.get(f"history_{key}", np.empty(0)).astype(float).tolist()
-            for key in ("loss", "train_accuracy", "val_accuracy")
+            for key in _HISTORY
         }
         return clf
 
 
+def _check_layout(header: dict[str, Any], arrays: dict[str, ArrayInfo]) -> None:
+    """What a saved classifier must declare, checked before any array is read: a known
+    model with its hyperparameters, W of shape (K, D) with K >= 2, b and the K classes."""
+    model = header.get("model")
+    if not isinstance(model, str) or model not in _KINDS:
+        raise ValueError(f"unknown model {_short(model)}")
+    if not isinstance(header.get("params"), dict):
+        raise ValueError(
+            f"bad hyperparameters: params must be a JSON object, got {_short(header.get('params'))}"
+        )
+    W, b, classes = arrays["W"], arrays["b"], arrays["classes"]
+    if W.ndim != 2 or W.dtype.kind != "f" or W.shape[0] < 2:
+        raise ValueError(f"W must be a (K, D) float array with K >= 2, got {W.dtype} {W.shape}")
+    k = W.shape[0]
+    if b.shape != (k,) or b.dtype != W.dtype:
+        raise ValueError(f"b must have shape ({k},) and dtype {W.dtype}, got {b.dtype} {b.shape}")
+    if classes.shape != (k,):
+        raise ValueError(f"classes must be {k} labels, got {classes.dtype} {classes.shape}")
+    for key in _HISTORY:
+        history = arrays.get(f"history_{key}")
+        if history is not None and (history.ndim != 1 or history.dtype.kind not in "iuf"):
+            raise ValueError(
+                f"history_{key} must be a 1-D array of numbers, got {history.dtype} {history.shape}"
+            )
+
+
+@dataclass(eq=False, kw_only=True)
 class LinearSVM(LinearClassifier):
     """Multiclass linear SVM (the Weston-Watkins hinge of the lecture), trained by SGD.
 
@@ -540,41 +513,20 @@ class LinearSVM(LinearClassifier):
     1.0
     """
 
-    _extra_params = ("delta", "squared")
+    delta: float = 1.0
+    squared: bool = False
 
-    def __init__(
-        self,
-        *,
-        learning_rate: float = 0.01,
-        reg: float = 1e-3,
-        regularizer: str = "l2",
-        epochs: int = 20,
-        batch_size: int = 64,
-        momentum: float = 0.9,
-        seed: int = 0,
-        verbose: bool = True,
-        delta: float = 1.0,
-        squared: bool = False,
-    ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            reg=reg,
-            regularizer=regularizer,
-            epochs=epochs,
-            batch_size=batch_size,
-            momentum=momentum,
-            seed=seed,
-            verbose=verbose,
-        )
-        self.delta = _number("LinearSVM", "delta", delta, 0.0, low_ok=True)
-        if not isinstance(squared, bool):
-            raise TypeError(f"LinearSVM: squared must be True or False, got {_short(squared)}")
-        self.squared = squared
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.delta = _check_float("LinearSVM", "delta", self.delta, 0.0, low_ok=True)
+        if not isinstance(self.squared, bool):
+            raise TypeError(f"LinearSVM: squared must be True or False, got {_short(self.squared)}")
 
     def _data_loss(self, scores: Tensor, y: np.ndarray) -> Tensor:
         return svm_loss(scores, y, delta=self.delta, squared=self.squared)
 
 
+@dataclass(eq=False, kw_only=True)
 class SoftmaxClassifier(LinearClassifier):
     """Softmax (multinomial logistic regression) classifier, trained by SGD.
 
@@ -597,3 +549,8 @@ class SoftmaxClassifier(LinearClassifier):
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
         return scores
+
+
+_KINDS: dict[str, type[LinearClassifier]] = {
+    c.__name__: c for c in (LinearSVM, SoftmaxClassifier)
+}  # what a model file may hold, by the name saved in its header

@@ -371,7 +371,7 @@ def rewrite(path: Path, **changes: Any) -> None:
         ({"b": np.zeros(5)}, ["b must have shape (2,)", "(5,)"]),
         ({"W": np.full((2, 2), np.nan)}, ["NaN or inf"]),
         ({"classes": np.array([1, 0])}, ["sorted and distinct"]),
-        ({"model": np.array("MLP")}, ["unknown model", "MLP"]),
+        ({"header": np.array('{"model": "MLP", "params": {}}')}, ["unknown model", "MLP"]),
     ],
 )
 def test_a_model_file_with_wrong_shapes_or_contents(

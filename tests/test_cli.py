@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from viz import cli
+from viz.course import demo as course_demo
 from viz.expr import ExpressionError, evaluate, parse, parse_value
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -167,7 +168,8 @@ def test_expression_language_semantics() -> None:
 
 
 def test_demo_writes_the_lecture_graphs(capsys, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(cli, "_report_module", lambda: None)  # the lecture part only
+    # The lecture part only: the classifier part does nothing.
+    monkeypatch.setattr(course_demo, "run_demo", lambda *args, **kwargs: None)
     code, out, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0, err
     assert "f = -20" in out
@@ -184,13 +186,11 @@ def test_demo_writes_the_lecture_graphs(capsys, tmp_path: Path, monkeypatch) -> 
 def test_demo_hands_over_to_the_report(capsys, tmp_path: Path, monkeypatch) -> None:
     calls = []
 
-    class FakeReport:
-        @staticmethod
-        def run_demo(out, dataset, quick=False, lecture=True):
-            calls.append((out, dataset, quick, lecture))
-            return out / "index.html"
+    def run_demo(out, dataset, quick=False, lecture=True):
+        calls.append((out, dataset, quick, lecture))
+        return out / "index.html"
 
-    monkeypatch.setattr(cli, "_report_module", lambda: FakeReport)
+    monkeypatch.setattr(course_demo, "run_demo", run_demo)
     code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--quick", "--dataset", "digits")
     assert code == 0 and "f = -20" in out
     assert calls == [(tmp_path, "digits", True, False)]  # after the lecture, not redrawn

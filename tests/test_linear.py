@@ -344,6 +344,12 @@ def _saved(tmp_path) -> dict[str, np.ndarray]:
         return {k: archive[k] for k in archive.files}
 
 
+def _header(**changes) -> np.ndarray:
+    """The JSON header of a saved LinearSVM with some entries changed."""
+    header = {"model": "LinearSVM", "params": tg.LinearSVM(verbose=False).get_params()}
+    return np.array(json.dumps(header | changes))
+
+
 def _tampered(tmp_path, **changes) -> str:
     arrays = _saved(tmp_path)
     for key, value in changes.items():
@@ -367,11 +373,15 @@ def _tampered(tmp_path, **changes) -> str:
         ({"classes": np.array([0, 1])}, "classes must be 3 labels"),
         ({"classes": np.array([2, 1, 0])}, "sorted and distinct"),
         ({"W": np.full((3, 4), np.nan)}, "NaN or inf"),
-        ({"model": np.array("MLP")}, "unknown model"),
+        ({"header": _header(model="MLP")}, "unknown model"),
         ({"format": np.array("other/9")}, "unknown format"),
-        ({"params": np.array(json.dumps({"learning_rate": -1}))}, "bad hyperparameters"),
-        ({"params": np.array(json.dumps({"gamma": 2}))}, "bad hyperparameters"),
-        ({"params": np.array("{not json")}, "bad hyperparameters"),
+        ({"header": _header(params={"learning_rate": -1})}, "bad hyperparameters"),
+        ({"header": _header(params={"gamma": 2})}, "bad hyperparameters"),
+        ({"header": _header(params="{not json")}, "bad hyperparameters"),
+        ({"header": np.array("{not json")}, "the header is not JSON"),
+        ({"header": np.array("[1, 2]")}, "the header must be a JSON object"),
+        ({"header": None}, r"missing \['header'\]"),
+        ({"history_loss": np.zeros((2, 2))}, "history_loss must be a 1-D array"),
     ],
 )
 def test_bad_model_files(tmp_path, changes, message: str) -> None:

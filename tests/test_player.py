@@ -17,7 +17,8 @@ import pytest
 import tensorgraph as tg
 import viz
 from viz.backends import render_dot
-from viz.cli import lecture_graph, main
+from viz.cli import main
+from viz.course.lecture import lecture_graph
 from viz.graph import to_networkx
 from viz.heatmap import colorize, heatmap_png
 from viz.player import animate, frame_sources, render_steps

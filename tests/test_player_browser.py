@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import STRICT
 
-from viz.cli import lecture_graph
+from viz.course.lecture import lecture_graph
 from viz.player import animate
 from viz.steps import steps
 

@@ -1,4 +1,4 @@
-"""viz.plots: each figure is written as a real PNG; bad input is a clear error."""
+"""viz.course.plots: each figure is written as a real PNG; bad input is a clear error."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from matplotlib.image import imread
 
 import tensorgraph as tg
-from viz import plots
+from viz.course import plots
 
 
 def _png(path):

@@ -8,8 +8,6 @@ tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -17,126 +15,34 @@ import numpy as np
 
 import tensorgraph as tg
 from viz.backends import RendererNotFound
+from viz.course.lecture import lecture_demo
 from viz.dot import fmt_number
 from viz.draw import render
 from viz.expr import ExpressionError, evaluate, operators, parse_bindings, signatures
 
 
-def lecture_example() -> tuple[float, list[float]]:
-    """The lecture's f = 2*(x*y + max(z, w)) at (3, -4, 2, -1): f and its gradient.
-
-    >>> lecture_example()
-    (-20.0, [-8.0, 6.0, 2.0, 0.0])
-    """
-    x, y, z, w = (
-        tg.tensor(v, requires_grad=True, name=n)
-        for v, n in zip((3.0, -4.0, 2.0, -1.0), "xyzw", strict=True)
-    )
-    f = 2 * (x * y + tg.maximum(z, w))
-    f.backward()
-    return f.item(), [t.grad.item() for t in (x, y, z, w)]
-
-
-def torch_lecture_example() -> tuple[float, list[float]] | None:
-    """The same computation in PyTorch, or None when torch is not installed."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    x, y, z, w = (
-        torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (3.0, -4.0, 2.0, -1.0)
-    )
-    f = 2 * (x * y + torch.maximum(z, w))
-    f.backward()
-    return f.item(), [t.grad.item() for t in (x, y, z, w)]
-
-
-LECTURE_TITLE = "f = 2·(x·y + max(z, w))   at x = 3, y = -4, z = 2, w = -1"
-
-
-def lecture_graph() -> tg.Tensor:
-    """The lecture's graph f = 2*(x*y + max(z, w)), built but not yet backpropagated.
-
-    >>> lecture_graph().item()
-    -20.0
-    """
-    x, y, z, w = (
-        tg.tensor(v, requires_grad=True, name=n)
-        for v, n in zip((3.0, -4.0, 2.0, -1.0), "xyzw", strict=True)
-    )
-    f = 2 * (x * y + tg.maximum(z, w))
-    f.name = "f"
-    return f
-
-
-def write_lecture_graphs(out: Path) -> list[Path]:
-    """Draw the lecture graph before and after backward, as SVG and PNG, into ``out``.
-
-    Without a Graphviz renderer the DOT files are written and RendererNotFound raised.
-    """
-    f = lecture_graph()
-    paths = []
-    for stage in ("forward", "backward"):
-        if stage == "backward":
-            f.backward()
-        title = f"{LECTURE_TITLE}   ({'after backward' if stage == 'backward' else 'forward'})"
-        for fmt in ("svg", "png"):
-            paths.append(render(f, out / f"lecture_{stage}.{fmt}", title=title))
-    return paths
-
-
-def lecture_demo(out: Path) -> int:
-    """The lecture part of the demo: f and its gradient in tensorgraph and PyTorch, and
-    the lecture graph before and after backward as pictures in ``out``."""
-    f, grads = lecture_example()
-    print(f"tensorgraph: f = {f:g}, grad [x, y, z, w] = {[round(g, 12) for g in grads]}")
-    ref = torch_lecture_example()
-    if ref is None:
-        print("pytorch:     not installed (pip install torch==2.13.0 to compare)")
-    else:
-        print(f"pytorch:     f = {ref[0]:g}, grad [x, y, z, w] = {ref[1]}")
-    try:
-        for path in write_lecture_graphs(out):
-            print(f"wrote {path}")
-    except RendererNotFound as err:
-        print(f"could not draw the lecture graph: {err}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _report_module():
-    """``viz.report`` (the classifier part of the demo) if it exists, else None.
-
-    A module that exists but fails to import raises: that is a bug to see, not hide.
-    """
-    if importlib.util.find_spec("viz.report") is None:
-        return None
-    return importlib.import_module("viz.report")
-
-
 def demo(args: argparse.Namespace) -> int:
-    """``tensorgraph demo``: the lecture example, then (when viz.report exists) the rest.
+    """``tensorgraph demo``: the lecture example, then the classifiers and the report.
 
-    The seam for the classifier demo: ``viz.report.run_demo(out, dataset, quick=...,
-    lecture=False)`` runs after the lecture part (which has drawn the lecture already).
+    The classifier part is :func:`viz.course.demo.run_demo` with ``lecture=False`` (the
+    lecture part has drawn the lecture already).
     """
+    from viz.course import demo as course_demo  # matplotlib and the data: only for `demo`
+
     out = Path(args.out)
-    report = _report_module()
-    datasets = getattr(report, "DATASETS", None)
-    if datasets and args.dataset not in (None, *datasets):
+    if args.dataset not in (None, *course_demo.DATASETS):
         print(
             f"tensorgraph demo: unknown dataset {args.dataset!r}; "
-            f"choose one of {', '.join(datasets)}",
+            f"choose one of {', '.join(course_demo.DATASETS)}",
             file=sys.stderr,
         )
         return 2
     code = lecture_demo(out)
-    if report is not None:
-        try:
-            report.run_demo(out, args.dataset, quick=args.quick, lecture=False)
-        except FileNotFoundError as err:  # Fashion-MNIST not installed: say how to get it
-            print(f"tensorgraph demo: {err}", file=sys.stderr)
-            return 1
+    try:
+        course_demo.run_demo(out, args.dataset, quick=args.quick, lecture=False)
+    except FileNotFoundError as err:  # Fashion-MNIST not installed: say how to get it
+        print(f"tensorgraph demo: {err}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -287,7 +287,7 @@ def tensor_label(
     )
 
 
-def _short(val: Any) -> str:
+def _attr_value_text(val: Any) -> str:
     """An attribute value in a few characters: 1, [0 2 1 ...], (1, 0), 0:2."""
     if isinstance(val, bool | np.bool_):
         return str(bool(val))
@@ -296,11 +296,11 @@ def _short(val: Any) -> str:
     if isinstance(val, np.ndarray):
         return np.array2string(val, threshold=6, edgeitems=2).replace("\n", "")
     if isinstance(val, tuple | list):
-        inner = ", ".join(_short(v) for v in val)
+        inner = ", ".join(_attr_value_text(v) for v in val)
         return f"({inner})" if isinstance(val, tuple) else f"[{inner}]"
     if isinstance(val, slice):
         parts = (val.start, val.stop, val.step)
-        return ":".join("" if p is None else _short(p) for p in parts).rstrip(":") or ":"
+        return ":".join("" if p is None else _attr_value_text(p) for p in parts).rstrip(":") or ":"
     return repr(val)
 
 
@@ -310,7 +310,7 @@ def _attr_text(attrs: dict[str, Any]) -> str:
     for key, val in attrs.items():
         if val is None or val is False or (isinstance(val, np.bool_) and not val):
             continue  # keepdims=False, squared=False: the defaults are noise
-        text = key if val is True else f"{key}={_short(val)}"
+        text = key if val is True else f"{key}={_attr_value_text(val)}"
         lines.append(escape(text, limit=28))
     return "<BR/>".join(lines[:4])
 

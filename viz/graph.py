@@ -1,8 +1,12 @@
 """The graph that ends in a tensor, as a networkx MultiDiGraph.
 
-This is the only place in `viz` that reads the engine's record, and it reads only the
-public part: ``t.op``, ``t.inputs``, ``t.attrs``, ``t.data``, ``t.grad``, ``t.name``,
-``t.requires_grad``, ``t.is_leaf``, ``tg.graph_nodes(t)`` and ``tg.OPS``.
+The drawing code (``viz.dot``, ``viz.draw``) works on this form, built from the public
+part of the engine's record only: ``t.op``, ``t.inputs``, ``t.attrs``, ``t.data``,
+``t.grad``, ``t.name``, ``t.requires_grad``, ``t.is_leaf``, ``tg.graph_nodes(t)`` and
+``tg.OPS``. The other modules of ``viz`` that read the tensors themselves read those
+same public fields and nothing else: ``viz.dot`` counts a very large graph's nodes
+straight from ``tg.graph_nodes`` (cheaper than building this graph), and the
+step-by-step frames and the gradient check re-run the gates.
 
 Nodes, in topological order (every input before the gate that reads it, every gate
 before its output):
@@ -19,8 +23,6 @@ from __future__ import annotations
 import networkx as nx
 
 import tensorgraph as tg
-
-ROLES = ("input", "constant", "computed", "output")
 
 
 def role_of(t: tg.Tensor, is_output: bool) -> str:

@@ -1,4 +1,4 @@
-"""viz.report.run_demo: the main job writes a self-contained report and a results table."""
+"""viz.course.demo.run_demo: the main job writes a self-contained report and a results table."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from conftest import STRICT
 
 import tensorgraph as tg
-from viz import report
+from viz.course import demo
 
 
 class _Links(HTMLParser):
@@ -80,7 +80,7 @@ def digits_demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        index = report.run_demo(out, dataset="digits", quick=True)
+        index = demo.run_demo(out, dataset="digits", quick=True)
     return index, buffer.getvalue()
 
 
@@ -119,26 +119,15 @@ def test_run_demo_links_the_backprop_player(digits_demo):
     assert player.count('<div class="frame"') == 11  # 1 + 4 gates, seed + 4 gates + the end
 
 
-def test_lecture_graph_reuses_the_cli_drawing(tmp_path):
-    # `tensorgraph demo` has drawn lecture_backward.svg already: reuse it, draw nothing.
-    drawn = tmp_path / "lecture_backward.svg"
-    drawn.write_text('<svg id="drawn-by-cli"></svg>')
-    assert report.lecture_graph_svg(tmp_path, draw=False) == drawn
-    assert not (tmp_path / "lecture_graph.svg").exists()
-    assert report.lecture_graph_svg(tmp_path, draw=True).name == "lecture_graph.svg"
-    drawn.unlink()
-    assert report.lecture_graph_svg(tmp_path, draw=False).name == "lecture_graph.svg"
-
-
 def test_run_demo_unknown_dataset(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'cifar'.*digits"):
-        report.run_demo(tmp_path, dataset="cifar")
+        demo.run_demo(tmp_path, dataset="cifar")
 
 
 def test_run_demo_quick_fashion_mnist(tmp_path, capsys):
     if not STRICT and not (tg.data.FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip("dataset-fashion-mnist is not installed")
-    index = report.run_demo(tmp_path, dataset="fashion-mnist", quick=True)
+    index = demo.run_demo(tmp_path, dataset="fashion-mnist", quick=True)
     text = capsys.readouterr().out
     assert "validation 10000, test 10000; 784 features" in text
     results = _check_report(index, text)
@@ -149,8 +138,9 @@ def test_run_demo_quick_fashion_mnist(tmp_path, capsys):
 def test_doctests():
     import doctest
 
-    result = doctest.testmod(report, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 3 and result.failed == 0
+    result = doctest.testmod(demo, optionflags=doctest.ELLIPSIS)
+    # (the lecture's drawings and their doctests moved to viz.course.lecture)
+    assert result.attempted >= 2 and result.failed == 0
 
 
 def test_cli_demo_refuses_an_unknown_dataset(capsys, tmp_path):

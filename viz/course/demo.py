@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 import tensorgraph as tg
-from viz import plots
+from viz.course import plots
+from viz.course.lecture import lecture_graph_svg, lecture_player
 from viz.draw import render
 
 __all__ = ["DATASETS", "run_demo"]
@@ -87,21 +88,13 @@ def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
             X, y, val=0.2, test=0.2, seed=seed
         )
         prep = tg.data.Standardizer().fit(X_train)
-        return Split(
-            "digits",
-            prep.transform(X_train),
-            prep.transform(X_val),
-            prep.transform(X_test),
-            y_train,
-            y_val,
-            y_test,
-            X_test,
+        shown = (
             (8, 8),
             tg.data.DIGITS_CLASSES,
             "per-pixel standardization (mean and std of the training split)",
             "scikit-learn's 8x8 digits (UCI optdigits test set), stratified 60/20/20 split",
         )
-    if dataset == "fashion-mnist":
+    elif dataset == "fashion-mnist":
         X, y, X_test, y_test = tg.data.load_fashion_mnist()
         X_train, X_val, _, y_train, y_val, _ = tg.data.train_val_test_split(
             X, y, val=10000, test=0, seed=seed
@@ -109,22 +102,17 @@ def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
         if quick:  # a taste only: 5k training images
             X_train, y_train = X_train[:5000], y_train[:5000]
         prep = tg.data.MeanImage(scale=255, dtype=np.float32).fit(X_train)
-        return Split(
-            "fashion-mnist",
-            prep.transform(X_train),
-            prep.transform(X_val),
-            prep.transform(X_test),
-            y_train,
-            y_val,
-            y_test,
-            X_test,
+        shown = (
             (28, 28),
             tg.data.FASHION_MNIST_CLASSES,
             "x / 255 minus the mean image of the training split (float32)",
             "Fashion-MNIST (Debian's dataset-fashion-mnist): official 10k test set, "
             "stratified 50k / 10k train / validation split of the 60k training images",
         )
-    raise ValueError(f"run_demo: unknown dataset {dataset!r}; choose one of {DATASETS}")
+    else:
+        raise ValueError(f"run_demo: unknown dataset {dataset!r}; choose one of {DATASETS}")
+    X_train, X_val, X_test_prepared = (prep.transform(a) for a in (X_train, X_val, X_test))
+    return Split(dataset, X_train, X_val, X_test_prepared, y_train, y_val, y_test, X_test, *shown)
 
 
 @dataclass
@@ -197,57 +185,6 @@ def _format_table(rows: list[list[str]]) -> str:
 
 
 # ----- the pictures -----
-
-
-def lecture_graph_svg(out: Path, draw: bool = True) -> Path:
-    """The lecture graph as SVG in ``out``: drawn now, or (``draw=False``) the
-    ``lecture_backward.svg`` that ``tensorgraph demo`` drew, if it is there.
-
-    >>> import tempfile
-    >>> lecture_graph_svg(Path(tempfile.mkdtemp())).name
-    'lecture_graph.svg'
-    """
-    drawn = out / "lecture_backward.svg"
-    if not draw and drawn.exists():
-        return drawn
-    return _lecture_graph(out)
-
-
-def _lecture_tensor() -> tg.Tensor:
-    """The lecture's f = 2(xy + max(z, w)) at (3, -4, 2, -1), steps named p, q, v, f."""
-    x, y, z, w = (
-        tg.tensor(v, requires_grad=True, name=n)
-        for v, n in ((3.0, "x"), (-4.0, "y"), (2.0, "z"), (-1.0, "w"))
-    )
-    p = x * y
-    q = tg.maximum(z, w)
-    v = p + q
-    f = 2 * v
-    for t, name in ((p, "p"), (q, "q"), (v, "v"), (f, "f")):
-        t.name = name
-    return f
-
-
-def _lecture_graph(out: Path) -> Path:
-    f = _lecture_tensor()
-    f.backward()
-    return render(f, out / "lecture_graph.svg", title="f = 2·(x·y + max(z, w)), after backward")
-
-
-def lecture_player(out: Path) -> Path:
-    """The lecture's forward and backward pass, gate by gate, as an HTML player in ``out``.
-
-    >>> import tempfile
-    >>> lecture_player(Path(tempfile.mkdtemp())).name
-    'lecture_backprop.html'
-    """
-    from viz.player import animate  # the player renders a dozen frames: only when asked
-
-    return animate(
-        _lecture_tensor(),
-        out / "lecture_backprop.html",
-        title="Backprop, step by step: f = 2·(x·y + max(z, w)) at x = 3, y = −4, z = 2, w = −1",
-    )
 
 
 def _toy_regions(out: Path) -> list[Path]:
