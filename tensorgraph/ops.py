@@ -44,6 +44,7 @@ __all__ = [
     "OpInfo",
     "abs",
     "add",
+    "cos",
     "derivative_doc",
     "derivative_table",
     "div",
@@ -63,6 +64,7 @@ __all__ = [
     "relu",
     "reshape",
     "sigmoid",
+    "sin",
     "sqrt",
     "sub",
     "sum",
@@ -615,6 +617,28 @@ def sigmoid(x: Array) -> Forward:
     e = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
     return out, lambda g: (g * out * (1 - out),)
+
+
+@op("sin", "∂/∂x = cos(x)", kind="elementwise", expr="sin", torch="torch.sin")
+def sin(x: Array) -> Forward:
+    """Elementwise sine (radians).
+
+    >>> import tensorgraph as tg
+    >>> tg.sin(tg.tensor(0.0))
+    tensor(0.)
+    """
+    return np.sin(x), lambda g: (g * np.cos(x),)
+
+
+@op("cos", "∂/∂x = -sin(x)", kind="elementwise", expr="cos", torch="torch.cos")
+def cos(x: Array) -> Forward:
+    """Elementwise cosine (radians).
+
+    >>> import tensorgraph as tg
+    >>> tg.cos(tg.tensor(0.0))
+    tensor(1.)
+    """
+    return np.cos(x), lambda g: (-g * np.sin(x),)
 
 
 # ----- shape ops -----

@@ -263,6 +263,10 @@ for info in UNARY:
         CASES.append(both(info.name, "method", lambda x, n=info.name: getattr(x, n)(), spec))
     CASES.append(case(info.name, "0d", info.function, torch_twin(info), np.array(0.7)))
 CASES += [
+    # Periodic: far from 0 numpy and torch still agree (both reduce the argument exactly).
+    case("sin", "large", tg.sin, torch.sin, spread(20)),
+    case("cos", "large", tg.cos, torch.cos, spread(20)),
+    case("cos", "composed", lambda x: tg.sin(x) * tg.cos(x), lambda x: x.sin() * x.cos(), (5,)),
     case("sigmoid", "large", tg.sigmoid, torch.sigmoid, spread(20)),
     case("tanh", "large", tg.tanh, torch.tanh, spread(20)),
     # At exactly 0 both relu and abs have gradient 0 in torch.
