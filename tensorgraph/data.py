@@ -164,11 +164,27 @@ def _rows(name: str, X: Any) -> np.ndarray:
     return X
 
 
+def _is_constant(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
+    """Which features are constant up to the rounding error of their computed variance.
+
+    scikit-learn's ``_is_constant_feature`` (the error bound of the two-pass variance
+    algorithm, Chan, Golub and LeVeque): ``var <= n*eps*var + (n*mean*eps)**2``.
+
+    >>> X = np.full((3, 1), 0.1)
+    >>> float(X.std()) > 0, _is_constant(X.var(axis=0), X.mean(axis=0), 3).tolist()
+    (True, [True])
+    """
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
 class Standardizer:
     """Per-feature ``(x - mean) / std``, with mean and std from the training split.
 
-    A feature that is constant on the training split (std 0, e.g. a digit's corner
-    pixel) is only centred, never divided by zero.
+    A feature that is constant on the training split (e.g. a digit's corner pixel) is
+    only centred, never divided by its std. "Constant" is scikit-learn's rule
+    (``StandardScaler``): a variance within the rounding error of computing it, so a
+    column of 0.1s, whose computed std is 1e-17 and not 0, counts as constant too.
 
     >>> import numpy as np
     >>> s = Standardizer().fit(np.array([[0.0, 5.0], [2.0, 5.0]]))
@@ -185,9 +201,18 @@ class Standardizer:
         X = _rows("Standardizer.fit", X).astype(np.float64)
         if len(X) == 0:
             raise ValueError("Standardizer.fit: X has no rows")
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
-        self.std_ = np.where(std > 0, std, 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, var = X.mean(axis=0), X.var(axis=0)
+            constant = _is_constant(var, mean, len(X))
+        bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(var)))
+        if bad.size:
+            j = bad[0]
+            raise ValueError(
+                f"Standardizer.fit: column {j} spans {X[:, j].min():g} to {X[:, j].max():g}; "
+                "its mean or variance overflows float64. Rescale that feature first"
+            )
+        self.mean_ = mean
+        self.std_ = np.where(constant, 1.0, np.sqrt(var))
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -199,7 +224,14 @@ class Standardizer:
             raise ValueError(
                 f"Standardizer.transform: X has {X.shape[1]} features, fit saw {len(self.mean_)}"
             )
-        return (X - self.mean_) / self.std_
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (X - self.mean_) / self.std_
+        if out.size and not np.isfinite([out.min(), out.max()]).all():
+            raise ValueError(
+                f"Standardizer.transform: (X - mean) / std overflows float64 "
+                f"(X spans {X.min():g} to {X.max():g})"
+            )
+        return out
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
@@ -223,8 +255,8 @@ class MeanImage:
     mean_: np.ndarray
 
     def __init__(self, scale: float = 255.0, dtype: Any = np.float64) -> None:
-        if not scale > 0:
-            raise ValueError(f"MeanImage: scale must be positive, got {scale!r}")
+        if not 0 < scale < math.inf:
+            raise ValueError(f"MeanImage: scale must be a positive number, got {scale!r}")
         self.scale = float(scale)
         self.dtype = np.dtype(dtype)
 
@@ -233,7 +265,15 @@ class MeanImage:
         X = _rows("MeanImage.fit", X)
         if len(X) == 0:
             raise ValueError("MeanImage.fit: X has no rows")
-        self.mean_ = (X.mean(axis=0, dtype=np.float64) / self.scale).astype(self.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = (X.mean(axis=0, dtype=np.float64) / self.scale).astype(self.dtype)
+        if not np.isfinite(mean).all():
+            j = np.flatnonzero(~np.isfinite(mean))[0]
+            raise ValueError(
+                f"MeanImage.fit: pixel {j}'s mean of X / {self.scale:g} overflows "
+                f"{self.dtype} (pixels span {X.min():g} to {X.max():g}); is scale right?"
+            )
+        self.mean_ = mean
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -245,7 +285,15 @@ class MeanImage:
             raise ValueError(
                 f"MeanImage.transform: X has {X.shape[1]} pixels, fit saw {len(self.mean_)}"
             )
-        return X.astype(self.dtype) / self.dtype.type(self.scale) - self.mean_
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = X.astype(self.dtype) / self.dtype.type(self.scale) - self.mean_
+        # Only float input can leave the dtype's range (e.g. 1e300 into float32).
+        if X.dtype.kind == "f" and out.size and not np.isfinite([out.min(), out.max()]).all():
+            raise ValueError(
+                f"MeanImage.transform: X / {self.scale:g} - mean overflows {self.dtype} "
+                f"(X spans {X.min():g} to {X.max():g})"
+            )
+        return out
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
