@@ -368,7 +368,9 @@ def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
     The header is two zero bytes, a type byte (0x08 = unsigned byte), the number of
     dimensions, then each dimension as a big-endian uint32. Image files have magic
     number 0x803 (3 dimensions), label files 0x801 (1 dimension); pass ``magic`` to
-    insist on one of them.
+    insist on one of them. The header is read first and then at most the bytes it
+    announces plus one, so a small gzip file that inflates to gigabytes (a "gzip
+    bomb") is refused after reading no more than its header promised.
 
     >>> import gzip, tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "labels.gz")
@@ -380,33 +382,47 @@ def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"read_idx: {path} does not exist. {_IDX_HOWTO}")
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                raw = bytearray(fh.read())  # writable, so the arrays we return are too
-        else:
-            raw = bytearray(path.read_bytes())
-    except (OSError, EOFError, zlib.error) as err:
-        raise ValueError(f"read_idx: {path} is corrupt ({err}). {_IDX_HOWTO}") from None
 
     def corrupt(why: str) -> ValueError:
         return ValueError(f"read_idx: {path} is not a valid IDX file: {why}. {_IDX_HOWTO}")
 
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise corrupt(f"bad header {raw[:4].hex()}")
-    found = int.from_bytes(raw[:4], "big")
-    if magic is not None and found != magic:
-        raise corrupt(f"magic number {found:#x}, expected {magic:#x}")
-    ndim = raw[3]
-    start = 4 + 4 * ndim
-    if len(raw) < start:
-        raise corrupt("the header is cut short")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = _IDX_DTYPES[raw[2]]
-    expected = start + math.prod(shape) * dtype.itemsize
-    if len(raw) != expected:
-        raise corrupt(f"header says shape {shape} ({expected} bytes) but the file has {len(raw)}")
-    return np.frombuffer(raw, dtype=dtype, offset=start).reshape(shape)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            head = _read_at_most(fh, 4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES:
+                raise corrupt(f"bad header {head[:4].hex()}")
+            found = int.from_bytes(head, "big")
+            if magic is not None and found != magic:
+                raise corrupt(f"magic number {found:#x}, expected {magic:#x}")
+            ndim = head[3]
+            dims = _read_at_most(fh, 4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise corrupt("the header is cut short")
+            shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+            dtype = _IDX_DTYPES[head[2]]
+            size = math.prod(shape) * dtype.itemsize
+            # One byte more than announced tells a file that is too long from a right one.
+            raw = _read_at_most(fh, size + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise ValueError(f"read_idx: {path} is corrupt ({err}). {_IDX_HOWTO}") from None
+    if len(raw) != size:
+        start = 4 + 4 * ndim
+        has = f"{start + len(raw)}" if len(raw) <= size else f"more than {start + size}"
+        raise corrupt(f"header says shape {shape} ({start + size} bytes) but the file has {has}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)  # a bytearray: writable
+
+
+def _read_at_most(fh: Any, n: int, chunk: int = 1 << 22) -> bytearray:
+    """Up to ``n`` bytes of ``fh``, fewer at its end, in chunks: memory grows with what the
+    file really holds, never with what a header claims."""
+    buf = bytearray()
+    while len(buf) < n:
+        part = fh.read(min(chunk, n - len(buf)))
+        if not part:
+            break
+        buf += part
+    return buf
 
 
 def load_fashion_mnist(
@@ -435,6 +451,11 @@ def load_fashion_mnist(
     for split in ("train", "t10k"):
         images = read_idx(folder / f"{split}-images-idx3-ubyte.gz", magic=0x803)
         labels = read_idx(folder / f"{split}-labels-idx1-ubyte.gz", magic=0x801)
+        if images.shape[1:] != (28, 28):
+            raise ValueError(
+                f"load_fashion_mnist: {split} images are {'x'.join(map(str, images.shape[1:]))}"
+                f" pixels, not 28x28, in {folder}. {_IDX_HOWTO}"
+            )
         if len(images) != len(labels):
             raise ValueError(
                 f"load_fashion_mnist: {split} has {len(images)} images but {len(labels)} "

@@ -362,3 +362,55 @@ def test_doctests():
 
     result = doctest.testmod(data, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 5 and result.failed == 0
+
+
+def _gzip_bomb(path: Path, header: bytes, megabytes: int) -> None:
+    """A valid gzip file: ``header``, then ``megabytes`` MiB of zeros (a few hundred KB)."""
+    zeros = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        fh.write(header)
+        for _ in range(megabytes):
+            fh.write(zeros)
+
+
+def test_read_idx_stops_reading_a_gzip_bomb(tmp_path):
+    import tracemalloc
+
+    # The header promises 3 labels; 64 MiB of zeros follow. Reading all of it before
+    # checking the size cost the whole inflated file in memory (2 GB for a 1 MB bomb).
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    _gzip_bomb(path, bytes([0, 0, 8, 1, 0, 0, 0, 3]), megabytes=64)
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"shape \(3,\) \(11 bytes\) but the file has more"):
+            data.read_idx(path, magic=0x801)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"read_idx held {peak / 2**20:.0f} MiB for an 11-byte file"
+
+
+def test_read_idx_header_claiming_huge_shape_costs_no_memory(tmp_path):
+    import tracemalloc
+
+    # (2**32 - 1)**3 bytes announced, 10 present: no allocation of the announced size.
+    path = tmp_path / "x-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + b"\xff" * 12 + bytes(10)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"\(4294967295, 4294967295, 4294967295\)"):
+            data.read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
+def test_fashion_mnist_refuses_images_that_are_not_28x28(tmp_path):
+    _fake_fashion(tmp_path)
+    n = 4
+    images = bytes([0, 0, 8, 3]) + np.array([n, 32, 24], ">u4").tobytes() + bytes(n * 32 * 24)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(images))
+    with pytest.raises(ValueError, match=r"t10k images are 32x24 pixels, not 28x28"):
+        tg.data.load_fashion_mnist(tmp_path)
