@@ -28,7 +28,8 @@ import networkx as nx
 import tensorgraph as tg
 
 from .backends import RendererNotFound, render_dot
-from .dot import _header, to_dot
+from .dot import _header, caption_line, to_dot, xml_text
+from .files import replace_all, write_atomic, write_beside
 from .graph import to_networkx
 from .steps import Frame, steps
 
@@ -119,6 +120,7 @@ def frame_sources(
 
 
 _NODE_LINE = re.compile(r"^  (\w+) (\[.*\])$", re.M)
+_IMAGE_LINE = "// tensorgraph-image "
 
 
 def _steady_sizes(
@@ -141,15 +143,37 @@ def _steady_sizes(
             if k == len(owners):
                 owners.append(set())
             owners[k].add(node)
-    probe = [*_header(rankdir), *(f"  p{k} {attrs}" for attrs, k in looks.items()), "}"]
+    # The heatmaps a node shows travel as comment lines of the DOT (viz.backends.embed_image).
+    images = dict.fromkeys(
+        line for text in sources for line in text.splitlines() if line.startswith(_IMAGE_LINE)
+    )
+    # Each distinct caption line too: a frame whose caption is wider than the drawing
+    # would widen the whole picture and shift every node sideways.
+    lines = list(dict.fromkeys(line for fg in graphs for line in fg.graph.get("caption", [])))
+    probe = [
+        *_header(rankdir),
+        *(f"  p{k} {attrs}" for attrs, k in looks.items()),
+        *(
+            f"  c{k} [shape=plain, fontsize=14, label=<{caption_line(c)}>]"
+            for k, c in enumerate(lines)
+        ),
+        *images,
+        "}",
+    ]
     layout = json.loads(render_dot("\n".join(probe), "json", backend=backend))
     size: dict[str, tuple[float, float]] = {}
+    caption_width = 0.0
     for obj in layout.get("objects", []):
-        k = int(obj["name"][1:])
         w, h = float(obj["width"]) * 72, float(obj["height"]) * 72
-        for node in owners[k]:
+        if obj["name"].startswith("c"):
+            caption_width = max(caption_width, w)
+            continue
+        for node in owners[int(obj["name"][1:])]:
             old = size.get(node, (0.0, 0.0))
             size[node] = (max(old[0], w), max(old[1], h))
+    if caption_width:
+        for fg in graphs:
+            fg.graph["caption_width"] = caption_width + 4  # the cell's padding, 2 a side
     for fg in graphs:
         for node, (w, h) in size.items():
             data = fg.nodes[node]
@@ -188,6 +212,10 @@ def render_steps(
     in ``folder`` (created). Each frame carries its caption. ``options``: ``rankdir``,
     ``max_entries``, ``title``, ``grad`` (the seed of backward for a non-scalar ``t``).
 
+    All or nothing: every frame is drawn before any file is replaced, so a failure
+    leaves the folder as it was. Frames of an earlier, longer film in the same format
+    (``frame_NNN`` not in the new one) are deleted, so the folder holds one film.
+
     >>> import tensorgraph as tg, tempfile
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
     >>> paths = render_steps(x * x, tempfile.mkdtemp())
@@ -201,11 +229,20 @@ def render_steps(
     folder.mkdir(parents=True, exist_ok=True)
     _, sources = frame_sources(t, backend=backend, **options)
     digits = max(3, len(str(len(sources) - 1)))
-    paths = []
-    for i, source in enumerate(sources):
-        path = folder / f"frame_{i:0{digits}d}.{fmt_}"
-        path.write_bytes(render_dot(source, fmt_, backend=backend))
-        paths.append(path)
+    paths = [folder / f"frame_{i:0{digits}d}.{fmt_}" for i in range(len(sources))]
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, source in zip(paths, sources, strict=True):
+            staged.append((write_beside(path, render_dot(source, fmt_, backend=backend)), path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    replace_all(staged)
+    current = {p.name for p in paths}
+    for old in folder.glob(f"frame_*.{fmt_}"):
+        if re.fullmatch(rf"frame_\d{{3,}}\.{fmt_}", old.name) and old.name not in current:
+            old.unlink(missing_ok=True)
     return paths
 
 
@@ -309,6 +346,27 @@ _SCRIPT = """
 """
 
 
+# Inside <script>, "</script" ends the element and "<!--" switches the HTML parser into a
+# mode where a later "<script" swallows the real end tag: every script after it dies. In
+# a JSON string, \u003c is the same "<"; > and & go too, and U+2028/U+2029 (line breaks
+# to older JavaScript), so no text from a tensor name or title can be read as markup.
+_SCRIPT_SAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def script_json(obj: object) -> str:
+    r"""JSON to embed in an HTML ``<script>`` element: no character of it can end the
+    element or start markup, whatever the strings hold.
+
+    >>> print(script_json(["</script><!--", "a & b"]))
+    ["\u003c/script\u003e\u003c!--", "a \u0026 b"]
+    >>> import json; json.loads(script_json(["</script><!--"]))
+    ['</script><!--']
+    """
+    return json.dumps(obj, ensure_ascii=False).translate(_SCRIPT_SAFE)
+
+
 def player_html(svgs: list[str], captions: list[str], phases: list[str], title: str) -> str:
     """The player page for already-drawn frames (one SVG text per frame).
 
@@ -322,16 +380,13 @@ def player_html(svgs: list[str], captions: list[str], phases: list[str], title: 
             f"phases ({len(phases)}), at least one"
         )
 
-    def script_json(obj: object) -> str:
-        # "</" would end the <script> element early; "<\\/" is the same JSON string.
-        return json.dumps(obj, ensure_ascii=False).replace("</", "<\\/")
-
+    captions = [xml_text(c) for c in captions]  # no lone surrogate can fail the write
     frames = "\n".join(
         f'<div class="frame" data-index="{i}"{" hidden" if i else ""}>'
         f"{_scoped_svg(svg, f'f{i}-')}</div>"
         for i, svg in enumerate(svgs)
     )
-    esc = html.escape(title)
+    esc = html.escape(xml_text(title))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -399,5 +454,5 @@ def animate(
         [f.phase for f in frames],
         title or f"Backprop, step by step: {t.name or 'f'}",
     )
-    path.write_text(page, encoding="utf-8")
+    write_atomic(path, page)
     return path
