@@ -202,3 +202,59 @@ def test_bindings_may_follow_the_options(capsys, tmp_path: Path) -> None:
     assert code == 0 and printed(out)["df/dx"] == "2" and target.exists()
     with pytest.raises(SystemExit):
         cli.main(["draw", "x*y", "-o", str(target), "x=3", "--bogus"])
+
+
+def _column(n: int) -> str:
+    return "x=" + str([[float(i)] for i in range(n)])
+
+
+@pytest.mark.parametrize(
+    ("expr", "bindings", "shape"),
+    [
+        # A 2,000-entry column times a 2,000-entry row: 4 million entries (the issue's
+        # 10,000 x 10,000 ran 22 s at 10 GB).
+        ("x * y", [_column(2000), f"y={list(range(2000))}"], "(2000, 2000)"),
+        ("sum(x - y) + 1", [_column(2000), f"y={list(range(2000))}"], "(2000, 2000)"),
+        ("max(x, y)", [_column(2000), f"y={list(range(2000))}"], "(2000, 2000)"),
+        ("x @ y", [_column(2000), f"y={[list(range(2000))]}"], "(2000, 2000)"),
+        # Three bindings broadcast to 8 million entries (at 10,000 each: 7 TiB).
+        (
+            "x * y * z",
+            [
+                "x=" + str([[[1.0]]] * 200),
+                "y=" + str([[[1.0]] * 200]),
+                "z=" + str([[[1.0] * 200]]),
+            ],
+            "(200, 200, 200)",
+        ),
+    ],
+)
+def test_intermediates_are_bounded_before_they_are_made(
+    capsys, expr: str, bindings: list[str], shape: str
+) -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        code, out, err = run(capsys, "draw", expr, *bindings)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 2 and "f =" not in out
+    assert "refused:" in err and shape in err and "at most 1,000,000" in err
+    assert err.count("\n") == 1  # one line, no traceback
+    assert peak < 30 << 20, f"{peak / 2**20:.0f} MiB allocated before refusing"
+
+
+def test_intermediate_bounds_leave_room_for_real_work(capsys) -> None:
+    # 500 x 500 = 250,000 entries: fine. A 1,000 x 1,000 matrix times itself is a
+    # billion multiply-adds: refused, naming both shapes.
+    code, out, err = run(capsys, "draw", "sum(x * y)", _column(500), f"y={list(range(500))}")
+    assert code == 0, err
+    assert float(printed(out)["f"]) == sum(range(500)) ** 2
+    code, _, err = run(capsys, "draw", "(x * y) @ (x * y)", _column(1000), f"y={list(range(1000))}")
+    assert code == 2 and "(1000, 1000) @ (1000, 1000)" in err and "multiply-adds" in err
+    # The total over all tensors is bounded as well: eleven 1,000,000-entry tensors.
+    terms = " + ".join(["x * y"] * 6)
+    code, _, err = run(capsys, "draw", terms, _column(1000), f"y={list(range(1000))}")
+    assert code == 2 and "10,000,000 entries in all" in err
