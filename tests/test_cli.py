@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -258,3 +259,76 @@ def test_intermediate_bounds_leave_room_for_real_work(capsys) -> None:
     terms = " + ".join(["x * y"] * 6)
     code, _, err = run(capsys, "draw", terms, _column(1000), f"y={list(range(1000))}")
     assert code == 2 and "10,000,000 entries in all" in err
+
+
+def _one_line(err: str, command: str) -> str:
+    assert err.count("\n") == 1 and err.startswith(f"tensorgraph {command}: "), err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("command", ["draw", "animate"])
+def test_output_paths_that_cannot_be_written(capsys, tmp_path: Path, command: str) -> None:
+    suffix = ".svg" if command == "draw" else ".html"
+    folder = tmp_path / f"pictures{suffix}"
+    folder.mkdir()
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("a file, not a folder")
+    cases = {
+        str(folder): "is a folder",
+        str(a_file / f"graph{suffix}"): "is a file, not a folder",
+        str(a_file / "deeper" / f"graph{suffix}"): "is a file, not a folder",
+    }
+    for output, named in cases.items():
+        code, out, err = run(capsys, command, "x * 2", "x=3", "-o", output)
+        assert code == 2 and named in _one_line(err, command)
+        assert "f =" not in out  # refused before any work
+    assert a_file.read_text() == "a file, not a folder"
+    assert list(folder.iterdir()) == []
+
+
+def test_unwritable_folder_is_one_line(capsys, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anywhere: nothing to refuse
+            return
+        code, _, err = run(capsys, "draw", "x * 2", "x=3", "-o", str(locked / "g.svg"))
+        assert code == 2 and "Permission denied" in _one_line(err, "draw")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_animate_refuses_what_is_not_a_page(capsys, tmp_path: Path) -> None:
+    for name in ("x.svg", "x.png", "x"):
+        code, out, err = run(capsys, "animate", "x * 2", "x=3", "-o", str(tmp_path / name))
+        assert code == 2 and "HTML page" in _one_line(err, "animate")
+        assert "f =" not in out
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = run(capsys, "draw", "x * 2", "x=3", "-o", str(tmp_path / "x.txt"))
+    assert code == 2 and "cannot tell the format" in _one_line(err, "draw")
+
+
+@pytest.mark.parametrize("command", ["draw", "animate"])
+@pytest.mark.parametrize("title", ["\ufffe", "\uffff", "\udcff (an undecodable byte)", "\x00"])
+def test_titles_xml_forbids_are_drawn(capsys, tmp_path: Path, command: str, title: str) -> None:
+    target = tmp_path / ("t.svg" if command == "draw" else "t.html")
+    code, _, err = run(capsys, command, "x * 2", "x=3", "--title", title, "-o", str(target))
+    assert code == 0, err
+    if command == "draw":
+        ET.fromstring(target.read_bytes())  # well-formed
+    assert "?" in target.read_text(encoding="utf-8")
+
+
+def test_empty_binding_to_animate_is_a_page_or_one_line(capsys, tmp_path: Path) -> None:
+    # An empty tensor in the step-by-step frames is the engine side's to draw (viz.steps);
+    # the command itself must never print a traceback for it.
+    target = tmp_path / "empty.html"
+    code, _, err = run(capsys, "animate", "x * 2", "x=[]", "-o", str(target))
+    if code == 0:
+        assert target.exists()
+    else:
+        assert code == 2 and _one_line(err, "animate")
+    code, out, err = run(capsys, "draw", "x * 2", "x=[]", "-o", str(tmp_path / "empty.svg"))
+    assert code == 0, err
