@@ -247,3 +247,33 @@ def test_player_draws_empty_tensors(tmp_path: Path) -> None:
         assert "(no entries)" in svg
     page = viz.player.player_html(svgs, [fr.caption for fr in frames], ["forward", "backward"], "e")
     assert page.count('<div class="frame"') == 2
+
+
+def _fan_out_chain(loops: int) -> tg.Tensor:
+    """x feeds every other gate: Graphviz lays such a graph out slowly (~1 s at 90 gates)."""
+    x = tg.tensor(0.5, requires_grad=True, name="x")
+    f = x
+    for i in range(loops):
+        f = f * 1.01 + x if i % 2 else tg.tanh(f)
+    return f
+
+
+def test_a_film_too_costly_is_refused_with_its_estimate(tmp_path: Path) -> None:
+    # 90 gates, under the 100-gate limit of steps(): 183 frames took 4 minutes and 47 MB.
+    f = _fan_out_chain(60)
+    with pytest.raises(ValueError, match=r"animate: 183 frames.* would take about .* MB") as err:
+        animate(f, tmp_path / "big.html")
+    assert "max_seconds=60" in str(err.value) and "viz.draw(t)" in str(err.value)
+    with pytest.raises(ValueError, match=r"render_steps: 183 frames"):
+        render_steps(f, tmp_path / "frames", "png")
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the folder
+
+
+def test_film_limits_are_parameters(tmp_path: Path) -> None:
+    f = _fan_out_chain(4)
+    with pytest.raises(ValueError, match=r"MB \(limits: max_seconds=None, max_megabytes=0.01\)"):
+        animate(f, tmp_path / "a.html", max_seconds=None, max_megabytes=0.01)
+    with pytest.raises(ValueError, match=r"max_seconds=1e-09"):
+        render_steps(f, tmp_path / "frames", max_seconds=1e-9)
+    path = animate(f, tmp_path / "b.html", max_seconds=None, max_megabytes=None)
+    assert path.read_text(encoding="utf-8").count('<div class="frame"') == len(steps(f))

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 import json
 import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -199,11 +202,71 @@ def _wrap(text: str, width: int = 72) -> list[str]:
     return [*lines, line] if line else lines
 
 
+# What one film may cost. Every frame is a full Graphviz layout of the whole graph, so a
+# film costs frames x (layout of the graph): 95 gates took 187 s and 45 MB. The cost is
+# measured on the first frames drawn and the film refused, with the estimate, at once.
+MAX_SECONDS = 60.0
+MAX_MEGABYTES = 25.0
+
+
+def _drawn_frames(
+    sources: list[str],
+    fmt: str,
+    backend: str,
+    max_seconds: float | None,
+    max_megabytes: float | None,
+    where: str,
+) -> Iterator[bytes]:
+    """Each frame drawn, in order; after the first two, refuse a film over budget.
+
+    The estimate is the number of frames times the faster of the first two frames (the
+    first pays for starting Graphviz, loading fonts) and times their mean size.
+    """
+    n = len(sources)
+    sample: list[tuple[float, int]] = []
+    for i, source in enumerate(sources):
+        start = time.perf_counter()
+        data = render_dot(source, fmt, backend=backend)
+        if i < 2:
+            sample.append((time.perf_counter() - start, len(data)))
+            if len(sample) == min(2, n):
+                seconds = n * min(t for t, _ in sample)
+                megabytes = n * sum(b for _, b in sample) / len(sample) / 1e6
+                slow = max_seconds is not None and seconds > max_seconds
+                big = max_megabytes is not None and megabytes > max_megabytes
+                if slow or big:
+                    raise ValueError(
+                        f"{where}: {n} frames, each a drawing of the whole graph "
+                        f"({min(t for t, _ in sample):.2g} s and "
+                        f"{sample[0][1] / 1e3:.0f} KB for one), would take about "
+                        f"{_duration(seconds)} and {megabytes:.0f} MB (limits: "
+                        f"max_seconds={max_seconds}, max_megabytes={max_megabytes}). Step "
+                        "through a smaller example, draw the whole graph once with "
+                        "viz.draw(t), or raise the limits"
+                    )
+        yield data
+
+
+def _duration(seconds: float) -> str:
+    """1.5 s, 40 s, 3 min, 2.1 h.
+
+    >>> _duration(1.5), _duration(187.0), _duration(7600.0)
+    ('1.5 s', '3 min', '2.1 h')
+    """
+    if seconds < 90:
+        return f"{seconds:.2g} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def render_steps(
     t: tg.Tensor,
     folder: str | Path,
     format: str = "svg",
     backend: str = "auto",
+    max_seconds: float | None = MAX_SECONDS,
+    max_megabytes: float | None = MAX_MEGABYTES,
     **options: Any,
 ) -> list[Path]:
     """Write every frame of ``t``'s forward and backward pass as a numbered file.
@@ -216,6 +279,10 @@ def render_steps(
     leaves the folder as it was. Frames of an earlier, longer film in the same format
     (``frame_NNN`` not in the new one) are deleted, so the folder holds one film.
 
+    A film whose frames would take more than ``max_seconds`` to draw or more than
+    ``max_megabytes`` in all (estimated from the first two frames) is refused with the
+    estimate, before the rest is drawn; None lifts a limit.
+
     >>> import tensorgraph as tg, tempfile
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
     >>> paths = render_steps(x * x, tempfile.mkdtemp())
@@ -226,14 +293,16 @@ def render_steps(
     if fmt_ not in ("svg", "png"):
         raise ValueError(f"render_steps: format must be 'svg' or 'png', got {format!r}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     _, sources = frame_sources(t, backend=backend, **options)
     digits = max(3, len(str(len(sources) - 1)))
     paths = [folder / f"frame_{i:0{digits}d}.{fmt_}" for i in range(len(sources))]
+    drawn = _drawn_frames(sources, fmt_, backend, max_seconds, max_megabytes, "render_steps")
+    first = list(itertools.islice(drawn, 2))  # a film over budget is refused here
+    folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
-        for path, source in zip(paths, sources, strict=True):
-            staged.append((write_beside(path, render_dot(source, fmt_, backend=backend)), path))
+        for path, data in zip(paths, itertools.chain(first, drawn), strict=True):
+            staged.append((write_beside(path, data), path))
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -428,6 +497,8 @@ def animate(
     path: str | Path,
     title: str | None = None,
     backend: str = "auto",
+    max_seconds: float | None = MAX_SECONDS,
+    max_megabytes: float | None = MAX_MEGABYTES,
     **options: Any,
 ) -> Path:
     """Write a self-contained HTML player of ``t``'s forward and backward pass.
@@ -435,7 +506,9 @@ def animate(
     One file, no network: every frame's SVG is inline, with play / pause, previous /
     next, a slider, the arrow keys and a caption per frame. ``options``: ``rankdir``,
     ``max_entries``, ``grad`` (the seed of backward for a non-scalar ``t``). Returns
-    the path.
+    the path. Each frame is a drawing of the whole graph: a film estimated (from its
+    first two frames) to take more than ``max_seconds`` or to weigh more than
+    ``max_megabytes`` is refused with the estimate at once (None lifts a limit).
 
     >>> import tensorgraph as tg, tempfile, os
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
@@ -445,7 +518,8 @@ def animate(
     """
     # The page prints each caption itself, in HTML, above the drawing.
     frames, sources = frame_sources(t, captions=False, backend=backend, **options)
-    svgs = [render_dot(s, "svg", backend=backend).decode("utf-8") for s in sources]
+    drawn = _drawn_frames(sources, "svg", backend, max_seconds, max_megabytes, "animate")
+    svgs = [svg.decode("utf-8") for svg in drawn]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = player_html(
