@@ -332,3 +332,18 @@ def test_empty_binding_to_animate_is_a_page_or_one_line(capsys, tmp_path: Path) 
         assert code == 2 and _one_line(err, "animate")
     code, out, err = run(capsys, "draw", "x * 2", "x=[]", "-o", str(tmp_path / "empty.svg"))
     assert code == 0, err
+
+
+def test_more_failures_are_one_line(capsys, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "draw", "x * 2", "x=3", "-o", "")
+    assert code == 2 and "needs a file name" in _one_line(err, "draw") and "f =" not in out
+    target = str(tmp_path / "g.svg")
+    for command in ("draw", "animate"):
+        output = target if command == "draw" else target.replace(".svg", ".html")
+        code, out, err = run(capsys, command, "x * 2", "x=3", "--max-entries", "0", "-o", output)
+        assert code == 2 and "--max-entries must be at least 1" in _one_line(err, command)
+        assert "f =" not in out
+    # numpy's overflow warning: a one-line note, not a file name, line and source line.
+    code, out, err = run(capsys, "draw", "x ** 1000", "x=10")
+    assert code == 0 and printed(out)["f"] == "inf"
+    assert "overflow encountered" in _one_line(err, "draw") and "warning:" in err

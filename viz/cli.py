@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +171,8 @@ def _fail(args: argparse.Namespace, message: object, code: int = 2) -> int:
 
 def _output_problem(output: str, suffixes: tuple[str, ...], what: str) -> str | None:
     """What is wrong with ``-o OUTPUT`` before any work is done, or None."""
+    if not output.strip():
+        return "-o needs a file name"
     path = Path(output)
     if path.is_dir():
         return f"-o {output} is a folder; give a file name, e.g. {path / ('graph' + suffixes[0])}"
@@ -188,7 +191,20 @@ def _guarded(command, args: argparse.Namespace) -> int:
 
     2 for input the command cannot draw (and a file it cannot write), 1 when no Graphviz
     renderer is installed, 130 on Ctrl-C. A bug elsewhere still shows its traceback.
+    Warnings (numpy's overflow in ``x ** 1000``, Graphviz's) are one line each too.
     """
+    if args.max_entries < 1:
+        return _fail(args, f"--max-entries must be at least 1, got {args.max_entries}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return _run(command, args)
+        finally:
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                _fail(args, f"warning: {message}")
+
+
+def _run(command, args: argparse.Namespace) -> int:
     try:
         return command(args)
     except RendererNotFound as err:
