@@ -277,3 +277,11 @@ def test_film_limits_are_parameters(tmp_path: Path) -> None:
         render_steps(f, tmp_path / "frames", max_seconds=1e-9)
     path = animate(f, tmp_path / "b.html", max_seconds=None, max_megabytes=None)
     assert path.read_text(encoding="utf-8").count('<div class="frame"') == len(steps(f))
+
+
+def test_film_budget_counts_the_captions(tmp_path: Path) -> None:
+    # The page carries every caption; a huge name is in several of them.
+    x = tg.tensor(2.0, requires_grad=True, name="x " * 200_000)
+    with pytest.raises(ValueError, match="max_megabytes=1"):
+        animate(x * x, tmp_path / "p.html", max_megabytes=1)
+    assert not (tmp_path / "p.html").exists()

@@ -216,11 +216,13 @@ def _drawn_frames(
     max_seconds: float | None,
     max_megabytes: float | None,
     where: str,
+    extra_bytes: int = 0,
 ) -> Iterator[bytes]:
     """Each frame drawn, in order; after the first two, refuse a film over budget.
 
     The estimate is the number of frames times the faster of the first two frames (the
-    first pays for starting Graphviz, loading fonts) and times their mean size.
+    first pays for starting Graphviz, loading fonts) and times their mean size, plus
+    ``extra_bytes`` (what the page adds: its captions).
     """
     n = len(sources)
     sample: list[tuple[float, int]] = []
@@ -231,7 +233,7 @@ def _drawn_frames(
             sample.append((time.perf_counter() - start, len(data)))
             if len(sample) == min(2, n):
                 seconds = n * min(t for t, _ in sample)
-                megabytes = n * sum(b for _, b in sample) / len(sample) / 1e6
+                megabytes = (n * sum(b for _, b in sample) / len(sample) + extra_bytes) / 1e6
                 slow = max_seconds is not None and seconds > max_seconds
                 big = max_megabytes is not None and megabytes > max_megabytes
                 if slow or big:
@@ -518,7 +520,8 @@ def animate(
     """
     # The page prints each caption itself, in HTML, above the drawing.
     frames, sources = frame_sources(t, captions=False, backend=backend, **options)
-    drawn = _drawn_frames(sources, "svg", backend, max_seconds, max_megabytes, "animate")
+    captions = sum(len(f.caption.encode("utf-8", "replace")) for f in frames)
+    drawn = _drawn_frames(sources, "svg", backend, max_seconds, max_megabytes, "animate", captions)
     svgs = [svg.decode("utf-8") for svg in drawn]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
