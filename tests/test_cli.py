@@ -347,3 +347,19 @@ def test_more_failures_are_one_line(capsys, tmp_path: Path) -> None:
     code, out, err = run(capsys, "draw", "x ** 1000", "x=10")
     assert code == 0 and printed(out)["f"] == "inf"
     assert "overflow encountered" in _one_line(err, "draw") and "warning:" in err
+
+
+def test_disk_full_is_one_line_naming_the_file(capsys, tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    import viz.files
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(viz.files.os, "fsync", full)
+    target = tmp_path / "g.svg"
+    code, _, err = run(capsys, "draw", "x * 2", "x=3", "-o", str(target))
+    assert code == 2
+    assert f"cannot write {target}: No space left on device" in _one_line(err, "draw")
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -210,11 +211,23 @@ def _run(command, args: argparse.Namespace) -> int:
     except RendererNotFound as err:
         return _fail(args, err, 1)
     except OSError as err:  # a folder, a missing permission, a full disk
-        return _fail(args, f"cannot write {args.output}: {err.strerror or err}")
+        return _fail(args, _os_problem(err, args.output))
     except (RenderError, ValueError, IndexError) as err:  # e.g. a graph too large to step
         return _fail(args, err)
     except KeyboardInterrupt:
         return _fail(args, "interrupted", 130)
+
+
+def _os_problem(err: OSError, output: str | None) -> str:
+    """An OSError in words: "cannot write OUTPUT: reason" when it is about the output
+    (its folders or the temporary file beside it), else the error itself."""
+    target = Path(output).absolute() if output else None
+    for name in (err.filename, err.filename2):
+        if target is not None and name is not None:
+            path = Path(os.fsdecode(name)).absolute()
+            if path == target or path.parent == target.parent or path in target.parents:
+                return f"cannot write {output}: {err.strerror or err}"
+    return str(err)
 
 
 def animate_command(args: argparse.Namespace) -> int:

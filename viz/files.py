@@ -70,6 +70,11 @@ def write_beside(path: str | Path, data: bytes | str) -> Path:
             os.fsync(fh.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+    except OSError as err:
+        _discard([tmp])
+        if err.filename is None:  # a failed write says which file it was writing
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+        raise
     except BaseException:
         _discard([tmp])
         raise
