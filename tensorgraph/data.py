@@ -164,11 +164,27 @@ def _rows(name: str, X: Any) -> np.ndarray:
     return X
 
 
+def _is_constant(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
+    """Which features are constant up to the rounding error of their computed variance.
+
+    scikit-learn's ``_is_constant_feature`` (the error bound of the two-pass variance
+    algorithm, Chan, Golub and LeVeque): ``var <= n*eps*var + (n*mean*eps)**2``.
+
+    >>> X = np.full((3, 1), 0.1)
+    >>> float(X.std()) > 0, _is_constant(X.var(axis=0), X.mean(axis=0), 3).tolist()
+    (True, [True])
+    """
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
 class Standardizer:
     """Per-feature ``(x - mean) / std``, with mean and std from the training split.
 
-    A feature that is constant on the training split (std 0, e.g. a digit's corner
-    pixel) is only centred, never divided by zero.
+    A feature that is constant on the training split (e.g. a digit's corner pixel) is
+    only centred, never divided by its std. "Constant" is scikit-learn's rule
+    (``StandardScaler``): a variance within the rounding error of computing it, so a
+    column of 0.1s, whose computed std is 1e-17 and not 0, counts as constant too.
 
     >>> import numpy as np
     >>> s = Standardizer().fit(np.array([[0.0, 5.0], [2.0, 5.0]]))
@@ -185,9 +201,18 @@ class Standardizer:
         X = _rows("Standardizer.fit", X).astype(np.float64)
         if len(X) == 0:
             raise ValueError("Standardizer.fit: X has no rows")
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
-        self.std_ = np.where(std > 0, std, 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, var = X.mean(axis=0), X.var(axis=0)
+            constant = _is_constant(var, mean, len(X))
+        bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(var)))
+        if bad.size:
+            j = bad[0]
+            raise ValueError(
+                f"Standardizer.fit: column {j} spans {X[:, j].min():g} to {X[:, j].max():g}; "
+                "its mean or variance overflows float64. Rescale that feature first"
+            )
+        self.mean_ = mean
+        self.std_ = np.where(constant, 1.0, np.sqrt(var))
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -199,7 +224,14 @@ class Standardizer:
             raise ValueError(
                 f"Standardizer.transform: X has {X.shape[1]} features, fit saw {len(self.mean_)}"
             )
-        return (X - self.mean_) / self.std_
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (X - self.mean_) / self.std_
+        if out.size and not np.isfinite([out.min(), out.max()]).all():
+            raise ValueError(
+                f"Standardizer.transform: (X - mean) / std overflows float64 "
+                f"(X spans {X.min():g} to {X.max():g})"
+            )
+        return out
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
@@ -223,8 +255,8 @@ class MeanImage:
     mean_: np.ndarray
 
     def __init__(self, scale: float = 255.0, dtype: Any = np.float64) -> None:
-        if not scale > 0:
-            raise ValueError(f"MeanImage: scale must be positive, got {scale!r}")
+        if not 0 < scale < math.inf:
+            raise ValueError(f"MeanImage: scale must be a positive number, got {scale!r}")
         self.scale = float(scale)
         self.dtype = np.dtype(dtype)
 
@@ -233,7 +265,15 @@ class MeanImage:
         X = _rows("MeanImage.fit", X)
         if len(X) == 0:
             raise ValueError("MeanImage.fit: X has no rows")
-        self.mean_ = (X.mean(axis=0, dtype=np.float64) / self.scale).astype(self.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = (X.mean(axis=0, dtype=np.float64) / self.scale).astype(self.dtype)
+        if not np.isfinite(mean).all():
+            j = np.flatnonzero(~np.isfinite(mean))[0]
+            raise ValueError(
+                f"MeanImage.fit: pixel {j}'s mean of X / {self.scale:g} overflows "
+                f"{self.dtype} (pixels span {X.min():g} to {X.max():g}); is scale right?"
+            )
+        self.mean_ = mean
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -245,7 +285,15 @@ class MeanImage:
             raise ValueError(
                 f"MeanImage.transform: X has {X.shape[1]} pixels, fit saw {len(self.mean_)}"
             )
-        return X.astype(self.dtype) / self.dtype.type(self.scale) - self.mean_
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = X.astype(self.dtype) / self.dtype.type(self.scale) - self.mean_
+        # Only float input can leave the dtype's range (e.g. 1e300 into float32).
+        if X.dtype.kind == "f" and out.size and not np.isfinite([out.min(), out.max()]).all():
+            raise ValueError(
+                f"MeanImage.transform: X / {self.scale:g} - mean overflows {self.dtype} "
+                f"(X spans {X.min():g} to {X.max():g})"
+            )
+        return out
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
@@ -320,7 +368,9 @@ def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
     The header is two zero bytes, a type byte (0x08 = unsigned byte), the number of
     dimensions, then each dimension as a big-endian uint32. Image files have magic
     number 0x803 (3 dimensions), label files 0x801 (1 dimension); pass ``magic`` to
-    insist on one of them.
+    insist on one of them. The header is read first and then at most the bytes it
+    announces plus one, so a small gzip file that inflates to gigabytes (a "gzip
+    bomb") is refused after reading no more than its header promised.
 
     >>> import gzip, tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "labels.gz")
@@ -332,33 +382,47 @@ def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"read_idx: {path} does not exist. {_IDX_HOWTO}")
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                raw = bytearray(fh.read())  # writable, so the arrays we return are too
-        else:
-            raw = bytearray(path.read_bytes())
-    except (OSError, EOFError, zlib.error) as err:
-        raise ValueError(f"read_idx: {path} is corrupt ({err}). {_IDX_HOWTO}") from None
 
     def corrupt(why: str) -> ValueError:
         return ValueError(f"read_idx: {path} is not a valid IDX file: {why}. {_IDX_HOWTO}")
 
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise corrupt(f"bad header {raw[:4].hex()}")
-    found = int.from_bytes(raw[:4], "big")
-    if magic is not None and found != magic:
-        raise corrupt(f"magic number {found:#x}, expected {magic:#x}")
-    ndim = raw[3]
-    start = 4 + 4 * ndim
-    if len(raw) < start:
-        raise corrupt("the header is cut short")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = _IDX_DTYPES[raw[2]]
-    expected = start + math.prod(shape) * dtype.itemsize
-    if len(raw) != expected:
-        raise corrupt(f"header says shape {shape} ({expected} bytes) but the file has {len(raw)}")
-    return np.frombuffer(raw, dtype=dtype, offset=start).reshape(shape)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            head = _read_at_most(fh, 4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES:
+                raise corrupt(f"bad header {head[:4].hex()}")
+            found = int.from_bytes(head, "big")
+            if magic is not None and found != magic:
+                raise corrupt(f"magic number {found:#x}, expected {magic:#x}")
+            ndim = head[3]
+            dims = _read_at_most(fh, 4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise corrupt("the header is cut short")
+            shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+            dtype = _IDX_DTYPES[head[2]]
+            size = math.prod(shape) * dtype.itemsize
+            # One byte more than announced tells a file that is too long from a right one.
+            raw = _read_at_most(fh, size + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise ValueError(f"read_idx: {path} is corrupt ({err}). {_IDX_HOWTO}") from None
+    if len(raw) != size:
+        start = 4 + 4 * ndim
+        has = f"{start + len(raw)}" if len(raw) <= size else f"more than {start + size}"
+        raise corrupt(f"header says shape {shape} ({start + size} bytes) but the file has {has}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)  # a bytearray: writable
+
+
+def _read_at_most(fh: Any, n: int, chunk: int = 1 << 22) -> bytearray:
+    """Up to ``n`` bytes of ``fh``, fewer at its end, in chunks: memory grows with what the
+    file really holds, never with what a header claims."""
+    buf = bytearray()
+    while len(buf) < n:
+        part = fh.read(min(chunk, n - len(buf)))
+        if not part:
+            break
+        buf += part
+    return buf
 
 
 def load_fashion_mnist(
@@ -387,6 +451,11 @@ def load_fashion_mnist(
     for split in ("train", "t10k"):
         images = read_idx(folder / f"{split}-images-idx3-ubyte.gz", magic=0x803)
         labels = read_idx(folder / f"{split}-labels-idx1-ubyte.gz", magic=0x801)
+        if images.shape[1:] != (28, 28):
+            raise ValueError(
+                f"load_fashion_mnist: {split} images are {'x'.join(map(str, images.shape[1:]))}"
+                f" pixels, not 28x28, in {folder}. {_IDX_HOWTO}"
+            )
         if len(images) != len(labels):
             raise ValueError(
                 f"load_fashion_mnist: {split} has {len(images)} images but {len(labels)} "

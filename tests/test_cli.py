@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -202,3 +203,163 @@ def test_bindings_may_follow_the_options(capsys, tmp_path: Path) -> None:
     assert code == 0 and printed(out)["df/dx"] == "2" and target.exists()
     with pytest.raises(SystemExit):
         cli.main(["draw", "x*y", "-o", str(target), "x=3", "--bogus"])
+
+
+def _column(n: int) -> str:
+    return "x=" + str([[float(i)] for i in range(n)])
+
+
+@pytest.mark.parametrize(
+    ("expr", "bindings", "shape"),
+    [
+        # A 2,000-entry column times a 2,000-entry row: 4 million entries (the issue's
+        # 10,000 x 10,000 ran 22 s at 10 GB).
+        ("x * y", [_column(2000), f"y={list(range(2000))}"], "(2000, 2000)"),
+        ("sum(x - y) + 1", [_column(2000), f"y={list(range(2000))}"], "(2000, 2000)"),
+        ("max(x, y)", [_column(2000), f"y={list(range(2000))}"], "(2000, 2000)"),
+        ("x @ y", [_column(2000), f"y={[list(range(2000))]}"], "(2000, 2000)"),
+        # Three bindings broadcast to 8 million entries (at 10,000 each: 7 TiB).
+        (
+            "x * y * z",
+            [
+                "x=" + str([[[1.0]]] * 200),
+                "y=" + str([[[1.0]] * 200]),
+                "z=" + str([[[1.0] * 200]]),
+            ],
+            "(200, 200, 200)",
+        ),
+    ],
+)
+def test_intermediates_are_bounded_before_they_are_made(
+    capsys, expr: str, bindings: list[str], shape: str
+) -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        code, out, err = run(capsys, "draw", expr, *bindings)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 2 and "f =" not in out
+    assert "refused:" in err and shape in err and "at most 1,000,000" in err
+    assert err.count("\n") == 1  # one line, no traceback
+    assert peak < 30 << 20, f"{peak / 2**20:.0f} MiB allocated before refusing"
+
+
+def test_intermediate_bounds_leave_room_for_real_work(capsys) -> None:
+    # 500 x 500 = 250,000 entries: fine. A 1,000 x 1,000 matrix times itself is a
+    # billion multiply-adds: refused, naming both shapes.
+    code, out, err = run(capsys, "draw", "sum(x * y)", _column(500), f"y={list(range(500))}")
+    assert code == 0, err
+    assert float(printed(out)["f"]) == sum(range(500)) ** 2
+    code, _, err = run(capsys, "draw", "(x * y) @ (x * y)", _column(1000), f"y={list(range(1000))}")
+    assert code == 2 and "(1000, 1000) @ (1000, 1000)" in err and "multiply-adds" in err
+    # The total over all tensors is bounded as well: eleven 1,000,000-entry tensors.
+    terms = " + ".join(["x * y"] * 6)
+    code, _, err = run(capsys, "draw", terms, _column(1000), f"y={list(range(1000))}")
+    assert code == 2 and "10,000,000 entries in all" in err
+
+
+def _one_line(err: str, command: str) -> str:
+    assert err.count("\n") == 1 and err.startswith(f"tensorgraph {command}: "), err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("command", ["draw", "animate"])
+def test_output_paths_that_cannot_be_written(capsys, tmp_path: Path, command: str) -> None:
+    suffix = ".svg" if command == "draw" else ".html"
+    folder = tmp_path / f"pictures{suffix}"
+    folder.mkdir()
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("a file, not a folder")
+    cases = {
+        str(folder): "is a folder",
+        str(a_file / f"graph{suffix}"): "is a file, not a folder",
+        str(a_file / "deeper" / f"graph{suffix}"): "is a file, not a folder",
+    }
+    for output, named in cases.items():
+        code, out, err = run(capsys, command, "x * 2", "x=3", "-o", output)
+        assert code == 2 and named in _one_line(err, command)
+        assert "f =" not in out  # refused before any work
+    assert a_file.read_text() == "a file, not a folder"
+    assert list(folder.iterdir()) == []
+
+
+def test_unwritable_folder_is_one_line(capsys, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anywhere: nothing to refuse
+            return
+        code, _, err = run(capsys, "draw", "x * 2", "x=3", "-o", str(locked / "g.svg"))
+        assert code == 2 and "Permission denied" in _one_line(err, "draw")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_animate_refuses_what_is_not_a_page(capsys, tmp_path: Path) -> None:
+    for name in ("x.svg", "x.png", "x"):
+        code, out, err = run(capsys, "animate", "x * 2", "x=3", "-o", str(tmp_path / name))
+        assert code == 2 and "HTML page" in _one_line(err, "animate")
+        assert "f =" not in out
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = run(capsys, "draw", "x * 2", "x=3", "-o", str(tmp_path / "x.txt"))
+    assert code == 2 and "cannot tell the format" in _one_line(err, "draw")
+
+
+@pytest.mark.parametrize("command", ["draw", "animate"])
+@pytest.mark.parametrize("title", ["\ufffe", "\uffff", "\udcff (an undecodable byte)", "\x00"])
+def test_titles_xml_forbids_are_drawn(capsys, tmp_path: Path, command: str, title: str) -> None:
+    target = tmp_path / ("t.svg" if command == "draw" else "t.html")
+    code, _, err = run(capsys, command, "x * 2", "x=3", "--title", title, "-o", str(target))
+    assert code == 0, err
+    if command == "draw":
+        ET.fromstring(target.read_bytes())  # well-formed
+    assert "?" in target.read_text(encoding="utf-8")
+
+
+def test_empty_binding_to_animate_is_a_page_or_one_line(capsys, tmp_path: Path) -> None:
+    # An empty tensor in the step-by-step frames is the engine side's to draw (viz.steps);
+    # the command itself must never print a traceback for it.
+    target = tmp_path / "empty.html"
+    code, _, err = run(capsys, "animate", "x * 2", "x=[]", "-o", str(target))
+    if code == 0:
+        assert target.exists()
+    else:
+        assert code == 2 and _one_line(err, "animate")
+    code, out, err = run(capsys, "draw", "x * 2", "x=[]", "-o", str(tmp_path / "empty.svg"))
+    assert code == 0, err
+
+
+def test_more_failures_are_one_line(capsys, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "draw", "x * 2", "x=3", "-o", "")
+    assert code == 2 and "needs a file name" in _one_line(err, "draw") and "f =" not in out
+    target = str(tmp_path / "g.svg")
+    for command in ("draw", "animate"):
+        output = target if command == "draw" else target.replace(".svg", ".html")
+        code, out, err = run(capsys, command, "x * 2", "x=3", "--max-entries", "0", "-o", output)
+        assert code == 2 and "--max-entries must be at least 1" in _one_line(err, command)
+        assert "f =" not in out
+    # numpy's overflow warning: a one-line note, not a file name, line and source line.
+    code, out, err = run(capsys, "draw", "x ** 1000", "x=10")
+    assert code == 0 and printed(out)["f"] == "inf"
+    assert "overflow encountered" in _one_line(err, "draw") and "warning:" in err
+
+
+def test_disk_full_is_one_line_naming_the_file(capsys, tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    import viz.files
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(viz.files.os, "fsync", full)
+    target = tmp_path / "g.svg"
+    code, _, err = run(capsys, "draw", "x * 2", "x=3", "-o", str(target))
+    assert code == 2
+    assert f"cannot write {target}: No space left on device" in _one_line(err, "draw")
+    assert list(tmp_path.iterdir()) == []

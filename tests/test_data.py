@@ -129,6 +129,48 @@ def test_standardizer_constant_feature_is_safe():
     np.testing.assert_array_equal(z[:, 1], 0.0)
 
 
+def test_standardizer_near_constant_feature_is_not_blown_up():
+    # 0.1 three times has a computed std of 1.4e-17, not 0: dividing by it turned 0.2
+    # into 7e15. scikit-learn calls such a column constant and only centres it.
+    X = np.full((3, 1), 0.1)
+    assert X.std() > 0
+    s = data.Standardizer().fit(X)
+    np.testing.assert_allclose(s.transform([[0.2]]), [[0.1]], rtol=1e-12)
+    np.testing.assert_array_equal(s.std_, [1.0])
+
+
+def test_standardizer_constant_rule_is_sklearns():
+    if not STRICT:
+        pytest.importorskip("sklearn")
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    n = 12
+    X = np.column_stack(
+        [
+            np.full(n, 0.1),  # constant, std 1.4e-17
+            np.full(n, 0.3),
+            np.full(n, 1e8 / 3),  # constant, large
+            0.1 + 1e-9 * rng.standard_normal(n),  # tiny but real spread: scaled
+            1e8 + 1e-9 * rng.standard_normal(n),  # spread below rounding of 1e8: constant
+            rng.standard_normal(n),
+        ]
+    )
+    ours, theirs = data.Standardizer().fit(X), StandardScaler().fit(X)
+    np.testing.assert_array_equal(ours.std_ == 1.0, theirs.scale_ == 1.0)
+    np.testing.assert_allclose(ours.std_, theirs.scale_, rtol=1e-12)
+    Xte = X + rng.standard_normal(X.shape)
+    np.testing.assert_allclose(ours.transform(Xte), theirs.transform(Xte), rtol=1e-9)
+
+
+def test_standardizer_refuses_statistics_that_overflow():
+    with pytest.raises(ValueError, match=r"column 1 spans -1e\+200 to 1e\+200.*overflows"):
+        data.Standardizer().fit([[0.0, 1e200], [1.0, -1e200]])
+    s = data.Standardizer().fit([[0.0], [1.0]])
+    with pytest.raises(ValueError, match="overflows float64"):
+        s.transform([[1e308]])
+
+
 def test_standardizer_matches_sklearn():
     if not STRICT:
         pytest.importorskip("sklearn")
@@ -167,6 +209,23 @@ def test_mean_image():
     np.testing.assert_allclose(out, expected, atol=1e-6)
     with pytest.raises(ValueError, match="scale"):
         data.MeanImage(scale=0)
+
+
+@pytest.mark.parametrize("scale", [np.inf, np.nan, -1.0])
+def test_mean_image_refuses_a_scale_that_is_not_a_positive_number(scale):
+    with pytest.raises(ValueError, match="scale must be a positive number"):
+        data.MeanImage(scale=scale)
+
+
+def test_mean_image_refuses_values_its_dtype_cannot_hold():
+    # X / scale beyond the dtype's range was inf, silently (a warning at most).
+    with pytest.raises(ValueError, match="MeanImage.fit.*overflows float64"):
+        data.MeanImage(scale=1e-320).fit(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="MeanImage.fit.*overflows float32"):
+        data.MeanImage(dtype=np.float32).fit(np.full((2, 2), 1e300))
+    m = data.MeanImage(dtype=np.float32).fit(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="MeanImage.transform.*overflows float32"):
+        m.transform(np.full((1, 2), 1e300))
 
 
 # ----- digits -----
@@ -303,3 +362,55 @@ def test_doctests():
 
     result = doctest.testmod(data, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 5 and result.failed == 0
+
+
+def _gzip_bomb(path: Path, header: bytes, megabytes: int) -> None:
+    """A valid gzip file: ``header``, then ``megabytes`` MiB of zeros (a few hundred KB)."""
+    zeros = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        fh.write(header)
+        for _ in range(megabytes):
+            fh.write(zeros)
+
+
+def test_read_idx_stops_reading_a_gzip_bomb(tmp_path):
+    import tracemalloc
+
+    # The header promises 3 labels; 64 MiB of zeros follow. Reading all of it before
+    # checking the size cost the whole inflated file in memory (2 GB for a 1 MB bomb).
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    _gzip_bomb(path, bytes([0, 0, 8, 1, 0, 0, 0, 3]), megabytes=64)
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"shape \(3,\) \(11 bytes\) but the file has more"):
+            data.read_idx(path, magic=0x801)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"read_idx held {peak / 2**20:.0f} MiB for an 11-byte file"
+
+
+def test_read_idx_header_claiming_huge_shape_costs_no_memory(tmp_path):
+    import tracemalloc
+
+    # (2**32 - 1)**3 bytes announced, 10 present: no allocation of the announced size.
+    path = tmp_path / "x-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + b"\xff" * 12 + bytes(10)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"\(4294967295, 4294967295, 4294967295\)"):
+            data.read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
+def test_fashion_mnist_refuses_images_that_are_not_28x28(tmp_path):
+    _fake_fashion(tmp_path)
+    n = 4
+    images = bytes([0, 0, 8, 3]) + np.array([n, 32, 24], ">u4").tobytes() + bytes(n * 32 * 24)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(images))
+    with pytest.raises(ValueError, match=r"t10k images are 32x24 pixels, not 28x28"):
+        tg.data.load_fashion_mnist(tmp_path)

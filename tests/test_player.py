@@ -101,7 +101,10 @@ def test_nothing_moves_between_frames(rankdir: str) -> None:
     rng = np.random.default_rng(0)
     W = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True, name="W")
     X = tg.tensor(rng.standard_normal((2, 4)), name="X")
-    for f in (lecture_graph(), tg.svm_loss(X @ W.T, [0, 2]) + 0.1 * tg.l2(W)):
+    # A 10x30 matrix shows heatmaps: the pictures are measured with the rest.
+    M = tg.tensor(rng.standard_normal((10, 30)), requires_grad=True, name="M")
+    big = tg.sum(tg.relu(M @ tg.tensor(rng.standard_normal(30))))
+    for f in (lecture_graph(), tg.svm_loss(X @ W.T, [0, 2]) + 0.1 * tg.l2(W), big):
         _, sources = frame_sources(f, rankdir=rankdir)
         first = _layout(sources[0])
         assert len(first) == len(to_networkx(f))
@@ -171,3 +174,115 @@ def test_player_doctests() -> None:
 
     result = doctest.testmod(viz.player)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_hostile_names_stay_inside_the_page_json(tmp_path: Path) -> None:
+    # "<!--" or "</script>" in a name (the captions are JSON inside <script>) stopped
+    # every script after it; the browser test drives the same page in Chromium.
+    x = tg.tensor(2.0, requires_grad=True, name="<!--<script>")
+    y = tg.tensor(3.0, requires_grad=True, name="</script>\u2028&")
+    f = x * y
+    page = animate(f, tmp_path / "p.html").read_text(encoding="utf-8")
+    blocks = re.findall(r'<script type="application/json" id="(\w+)">(.*?)</script>', page, re.S)
+    assert [name for name, _ in blocks] == ["captions", "phases"]
+    for _, body in blocks:
+        assert not set(body) & set("<>&\u2028\u2029")
+    captions = json.loads(blocks[0][1])
+    assert captions == [fr.caption.replace("\u2028", " ") for fr in steps(f)]
+    assert page.count("<script") == 3 and page.count("</script>") == 3
+
+
+@pytest.mark.parametrize("bad", ["\ufffe", "\uffff", "\ud800", "\udcff", "\x00"])
+def test_player_and_frames_draw_names_xml_forbids(tmp_path: Path, bad: str) -> None:
+    # Each of these failed the render (Graphviz parses labels as XML) or the page's
+    # write (a lone surrogate cannot be encoded): it is drawn as "?".
+    x = tg.tensor(2.0, requires_grad=True, name=f"x{bad}")
+    f = x * x
+    f.name = f"f{bad}"
+    page = animate(f, tmp_path / "p.html", title=f"title {bad}").read_text(encoding="utf-8")
+    assert "<h1>title ?</h1>" in page and "x?" in page
+    for path in render_steps(f, tmp_path / "frames", title=f"title {bad}"):
+        root = ET.fromstring(path.read_bytes())  # well-formed XML
+        texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        assert "x?" in texts
+
+
+def test_heatmap_colours_of_values_beyond_the_float_range() -> None:
+    # hi - lo of finite entries overflowed to inf: every colour came out wrong.
+    a = np.array([[-1.0, -0.5, 0.0, 0.5, 1.0]])
+    with np.errstate(all="raise"):
+        for diverging in (False, True):
+            expected = colorize(a, diverging)
+            np.testing.assert_array_equal(colorize(1e308 * a, diverging), expected)
+            np.testing.assert_array_equal(
+                colorize(5e-324 * np.sign(a), diverging)[0, ::2], expected[0, ::2]
+            )
+        png = heatmap_png(np.full((300, 300), 1.7e308))  # block means of huge entries
+    img = matplotlib.image.imread(BytesIO(png))
+    assert (np.rint(img * 255) != 160).any()  # drawn, not the grey of non-finite entries
+
+
+def test_player_draws_empty_tensors(tmp_path: Path) -> None:
+    # The player's part for empty tensors: frames holding empty values and gradients
+    # draw and play (steps() itself makes such frames once it accepts empty graphs).
+    from viz.steps import Frame, NodeState
+
+    e = tg.tensor(np.zeros((0, 3)), requires_grad=True, name="e")
+    f = tg.sum(e * 2)
+    g = to_networkx(f)
+    frames = []
+    for i, phase in enumerate(("forward", "backward")):
+        nodes = {
+            n: NodeState(
+                d["kind"],
+                value=np.asarray(d["value"]) if d["kind"] == "tensor" else None,
+                grad=np.zeros_like(d["value"]) if d["kind"] == "tensor" and i else None,
+            )
+            for n, d in g.nodes(data=True)
+        }
+        frames.append(Frame(i, phase, f"frame {i}", ("t0",), (), nodes))
+    svgs = [
+        render_dot(viz.dot.to_dot(viz.player.frame_graph(g, fr)), "svg").decode() for fr in frames
+    ]
+    for svg in svgs:
+        assert "(no entries)" in svg
+    page = viz.player.player_html(svgs, [fr.caption for fr in frames], ["forward", "backward"], "e")
+    assert page.count('<div class="frame"') == 2
+
+
+def _fan_out_chain(loops: int) -> tg.Tensor:
+    """x feeds every other gate: Graphviz lays such a graph out slowly (~1 s at 90 gates)."""
+    x = tg.tensor(0.5, requires_grad=True, name="x")
+    f = x
+    for i in range(loops):
+        f = f * 1.01 + x if i % 2 else tg.tanh(f)
+    return f
+
+
+def test_a_film_too_costly_is_refused_with_its_estimate(tmp_path: Path) -> None:
+    # 90 gates, under the 100-gate limit of steps(): 183 frames took 4 minutes and 47 MB.
+    f = _fan_out_chain(60)
+    with pytest.raises(ValueError, match=r"animate: 183 frames.* would take about .* MB") as err:
+        animate(f, tmp_path / "big.html")
+    assert "max_seconds=60" in str(err.value) and "viz.draw(t)" in str(err.value)
+    with pytest.raises(ValueError, match=r"render_steps: 183 frames"):
+        render_steps(f, tmp_path / "frames", "png")
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the folder
+
+
+def test_film_limits_are_parameters(tmp_path: Path) -> None:
+    f = _fan_out_chain(4)
+    with pytest.raises(ValueError, match=r"MB \(limits: max_seconds=None, max_megabytes=0.01\)"):
+        animate(f, tmp_path / "a.html", max_seconds=None, max_megabytes=0.01)
+    with pytest.raises(ValueError, match=r"max_seconds=1e-09"):
+        render_steps(f, tmp_path / "frames", max_seconds=1e-9)
+    path = animate(f, tmp_path / "b.html", max_seconds=None, max_megabytes=None)
+    assert path.read_text(encoding="utf-8").count('<div class="frame"') == len(steps(f))
+
+
+def test_film_budget_counts_the_captions(tmp_path: Path) -> None:
+    # The page carries every caption; a huge name is in several of them.
+    x = tg.tensor(2.0, requires_grad=True, name="x " * 200_000)
+    with pytest.raises(ValueError, match="max_megabytes=1"):
+        animate(x * x, tmp_path / "p.html", max_megabytes=1)
+    assert not (tmp_path / "p.html").exists()

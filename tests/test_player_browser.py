@@ -159,3 +159,53 @@ def test_play_and_pause(page) -> None:
     assert page.get_attribute("#play", "aria-pressed") == "true"
     page.keyboard.press("ArrowRight")  # a step by hand pauses
     assert page.get_attribute("#play", "aria-pressed") == "false"
+
+
+# Names a student (or a hostile file) could give tensors: each once broke, or could break,
+# the page's scripts (the captions are JSON inside <script>) or its markup.
+HOSTILE = [
+    "<!--",
+    "<!--<script>",
+    "</script><script>document.title='pwned'</script>",
+    "a & b > c",
+    "line\u2028sep\u2029para",
+    "<img src=x onerror=\"document.title='pwned'\">",
+]
+
+
+def test_hostile_names_cannot_break_the_player(browser, tmp_path: Path) -> None:
+    import tensorgraph as tg
+    from viz.dot import xml_text
+
+    xs = [tg.tensor(float(i + 1), requires_grad=True, name=n) for i, n in enumerate(HOSTILE)]
+    f = xs[0]
+    for x in xs[1:]:
+        f = f * x
+    f.name = "<!--f"
+    title = "<!-- title </script> & \ud800 \ufffe"
+    path = animate(f, tmp_path / "hostile.html", title=title)
+    captions = [xml_text(fr.caption) for fr in steps(f)]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    dialogs: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.goto(path.as_uri())
+    # The captions parsed as JSON, the player script ran, no injected markup ran.
+    assert pg.evaluate("document.getElementById('caption').textContent") == captions[0]
+    assert pg.title() == "<!-- title </script> & ? ?"
+    assert pg.inner_text("h1") == "<!-- title </script> & ? ?"
+    assert pg.locator("img").count() == 0
+    n = len(captions)
+    for i in range(1, n):
+        pg.keyboard.press("ArrowRight")
+        assert pg.evaluate("document.getElementById('caption').textContent") == captions[i]
+        assert _frame(pg) == i
+    text = pg.evaluate("document.querySelector('#stage .frame:not([hidden])').textContent")
+    for name in ("<!--", "a & b > c", "</script><script>"):
+        assert name in text  # drawn as text in the SVG
+    _screenshot(pg, tmp_path, "player_hostile.png")
+    assert errors == [] and dialogs == []
+    context.close()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import tensorgraph as tg
 import viz
-from viz.backends import RendererNotFound
+from viz.backends import RendererNotFound, embedded_images
 from viz.dot import escape, fmt_entries, fmt_number, to_dot
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -190,7 +190,19 @@ def test_too_large_graph_becomes_a_summary_quickly() -> None:
     assert "<B>*</B>" in to_dot(y, max_nodes=10_000)  # the limit is a knob
 
 
-@pytest.mark.parametrize("name", ['a"]; b [label="pwn', "<b>x</b>|{y}", '}\\"\n&amp;\x01'])
+@pytest.mark.parametrize(
+    "name",
+    [
+        'a"]; b [label="pwn',
+        "<b>x</b>|{y}",
+        '}\\"\n&amp;\x01',
+        # Characters XML forbids (Graphviz parses labels as XML): each failed the drawing.
+        "a\ufffeb",
+        "\uffff",
+        "lone \ud800 surrogate",
+        "undecodable byte \udcff",
+    ],
+)
 def test_names_are_text_not_dot(name: str, backend: str) -> None:
     x = tg.tensor(2.0, requires_grad=True, name=name)
     y = tg.tensor(3.0, requires_grad=True, name="y")
@@ -200,7 +212,7 @@ def test_names_are_text_not_dot(name: str, backend: str) -> None:
     svg = d.pipe("svg")
     # Exactly the four nodes we drew: nothing injected.
     assert svg_node_count(svg) == 4
-    drawn = name.replace("\n", " ").replace("\x01", "?")
+    drawn = re.sub("[\x01\ud800-\udfff\ufffe\uffff]", "?", name.replace("\n", " "))
     assert svg_texts(svg).count(drawn) == 3  # the title, x's label and f's label
 
 
@@ -322,6 +334,23 @@ def test_each_role_has_its_own_colour() -> None:
     assert len({c for colours in fills.values() for c in colours}) == 4  # all different
 
 
+def test_finite_values_beyond_the_float_range_still_draw(backend: str) -> None:
+    # max - min of these finite entries overflows: the heatmap's colours and the
+    # summary's mean and norm must not turn into garbage, warnings or inf.
+    a = np.zeros((5, 10))
+    a[0, 0], a[4, 9] = -1e308, 1e308
+    W = tg.tensor(a, requires_grad=True, name="W")
+    f = tg.sum(W * 1e-300)
+    f.backward()
+    with np.errstate(all="raise"):
+        src = to_dot(f)
+    assert len(embedded_images(src)) == 2  # W's value and W's gradient
+    texts = svg_texts(viz.draw(f, backend=backend).pipe("svg"))
+    i = texts.index("W")
+    stats = dict(zip(texts[i + 2 : i + 10 : 2], texts[i + 3 : i + 10 : 2], strict=True))
+    assert stats == {"min": "-1e+308", "max": "1e+308", "mean": "0", "norm": "1.41e+308"}
+
+
 def test_empty_and_odd_tensors_still_draw(backend: str) -> None:
     e = tg.tensor(np.zeros((0, 3)), requires_grad=True, name="empty")
     h = tg.tensor(np.arange(8.0).reshape(2, 2, 2).astype(np.float16), requires_grad=True)
@@ -370,5 +399,9 @@ def test_heatmaps_for_large_matrices_only() -> None:
     src = to_dot(loss)
     images = re.findall(r'<IMG SRC="([^"]+)"/>', src)
     assert len(images) == 2  # W's value and W's gradient
-    assert all(Path(p).read_bytes()[:8] == PNG_SIGNATURE for p in images)
+    # The pictures travel in the DOT text itself, not in files somewhere.
+    carried = embedded_images(src)
+    assert sorted(carried) == sorted(images)
+    assert all(png[:8] == PNG_SIGNATURE for png in carried.values())
+    assert not any(Path(name).exists() for name in images)
     assert "<IMG" not in to_dot(loss, heatmaps=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import html
 import io
 import mimetypes
@@ -38,6 +39,8 @@ import urllib.parse
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+
+from .files import private_dir, write_atomic
 
 BACKENDS = ("dot", "pygraphviz")
 FORMATS = ("svg", "png", "pdf", "dot", "json")
@@ -105,15 +108,18 @@ def _not_found_message() -> str:
 
 
 def _cache_dir() -> Path:
-    """A writable directory of ours: $XDG_CACHE_HOME/tensorgraph, else a temp dir."""
+    """A directory only this user can write: $XDG_CACHE_HOME/tensorgraph, else one in
+    the temp folder named for the user, else a fresh temp dir.
+
+    A folder another user created or may write is never used: fontconfig would read
+    a configuration (and fonts) they could swap.
+    """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    for candidate in (Path(base) / "tensorgraph", Path(tempfile.gettempdir()) / "tensorgraph"):
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(candidate, os.W_OK):
-            return candidate
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    for parent, name in ((base, "tensorgraph"), (tempfile.gettempdir(), f"tensorgraph-{user}")):
+        folder = private_dir(parent, name)
+        if folder is not None:
+            return folder
     return Path(tempfile.mkdtemp(prefix="tensorgraph-"))
 
 
@@ -170,9 +176,7 @@ def _cached_font_dir(cache: Path) -> Path:
     for name in (*_FONT_FILES, "LICENSE-DejaVu.txt"):
         src, dst = FONT_DIR / name, target / name
         if not dst.exists() or dst.stat().st_size != src.stat().st_size:
-            tmp = dst.with_suffix(f".tmp{os.getpid()}")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
+            write_atomic(dst, src.read_bytes())  # threads and processes may race here
     return target
 
 
@@ -190,10 +194,7 @@ def fonts_conf() -> Path:
         path = cache / "fonts.conf"
         text = _fonts_conf_text(_cached_font_dir(cache), cache)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            # Write then rename, so a concurrent process never reads half a file.
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
+            write_atomic(path, text)  # a concurrent reader never sees half a file
         _FONTS_CONF = path
     return _FONTS_CONF
 
@@ -259,7 +260,11 @@ def _png_graph_attrs(dpi: float, max_side: int | None) -> dict[str, str]:
 #   bundled in the pygraphviz wheels does not know the `reset-dirs` element of Debian
 #   12's configuration, or some locale names);
 # - pygraphviz itself warns that layouts of more than 1,000 nodes "may take a long time".
-_NOISE = re.compile(r"^Fontconfig warning: |^Warning: graph has \d+ nodes\.\.\.")
+# - a JSON layout needs each image's size only, and says it cannot "load" the picture.
+_NOISE = re.compile(
+    r"^Fontconfig warning: |^Warning: graph has \d+ nodes\.\.\."
+    r'|^Warning: No loadimage plugin for "\w+:json"'
+)
 
 
 def _report(messages: str, what: str) -> None:
@@ -407,13 +412,64 @@ def render_dot(
             raise RendererNotFound(_not_found_message())
 
     graph_attrs = _png_graph_attrs(dpi, max_png_side) if fmt == "png" else {}
-    if backend == "dot":
-        out = _render_with_dot(source, fmt, graph_attrs, timeout)
-    else:
-        out = _render_with_pygraphviz(source, fmt, graph_attrs)
+    images = embedded_images(source)
+    with _image_folder(images) as folder:
+        if folder is not None:
+            graph_attrs["imagepath"] = str(folder)
+        if backend == "dot":
+            out = _render_with_dot(source, fmt, graph_attrs, timeout)
+        else:
+            out = _render_with_pygraphviz(source, fmt, graph_attrs)
     if fmt == "svg":
-        out = inline_images(out.decode("utf-8")).encode("utf-8")
+        out = inline_images(out.decode("utf-8"), images).encode("utf-8")
     return out
+
+
+# --------------------------------------------------------------------------- embedded images
+
+# Pictures a DOT text carries itself (the heatmaps of large matrices), one comment line
+# each, which Graphviz skips:   // tensorgraph-image tg-<20 hex digits>.png <base64 PNG>
+# Graphviz reads images from files, so render_dot writes them into a private temporary
+# folder for the one render (graph attribute `imagepath`) and removes it afterwards. No
+# shared cache: nothing for another user to plant, nothing for threads to race on,
+# nothing that grows, and a drawing made today still renders next week.
+_EMBEDDED = re.compile(r"^// tensorgraph-image (tg-[0-9a-f]{20}\.png) ([A-Za-z0-9+/]+=*)$", re.M)
+
+
+def embed_image(png: bytes) -> tuple[str, str]:
+    """The file name to give ``<IMG SRC=...>`` and the DOT comment line that carries it.
+
+    Put the line anywhere in the DOT text (a line of its own); :func:`render_dot` finds it.
+
+    >>> name, line = embed_image(b"abc")
+    >>> name, line.split()[:2], embedded_images(line)[name]
+    ('tg-a9993e364706816aba3e.png', ['//', 'tensorgraph-image'], b'abc')
+    """
+    name = f"tg-{hashlib.sha1(png).hexdigest()[:20]}.png"
+    return name, f"// tensorgraph-image {name} {base64.b64encode(png).decode('ascii')}"
+
+
+def embedded_images(source: str) -> dict[str, bytes]:
+    """The images a DOT text carries (see :func:`embed_image`), by file name.
+
+    >>> embedded_images("digraph { a }")
+    {}
+    """
+    if "// tensorgraph-image " not in source:
+        return {}
+    return {m.group(1): base64.b64decode(m.group(2)) for m in _EMBEDDED.finditer(source)}
+
+
+@contextlib.contextmanager
+def _image_folder(images: dict[str, bytes]) -> Iterator[Path | None]:
+    """A private temporary folder holding ``images`` for one render (None if none)."""
+    if not images:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="tensorgraph-images-") as folder:
+        for name, png in images.items():
+            (Path(folder) / name).write_bytes(png)
+        yield Path(folder)
 
 
 # --------------------------------------------------------------------------- SVG images
@@ -434,11 +490,12 @@ def _local_path(url: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def inline_images(svg: str) -> str:
+def inline_images(svg: str, images: dict[str, bytes] | None = None) -> str:
     """Replace ``<image>`` references to local files by ``data:`` URIs.
 
     Graphviz's SVG points at ``image=`` files by path, which breaks as soon as the SVG
-    moves (a notebook, a browser, another machine). Relative paths are read from the
+    moves (a notebook, a browser, another machine). ``images`` (file name -> PNG bytes,
+    from :func:`embedded_images`) come first; other relative paths are read from the
     current directory, as Graphviz does. Links that are already data URIs, web URLs or
     anchors, and files that do not exist, are left as they are.
 
@@ -447,6 +504,9 @@ def inline_images(svg: str) -> str:
     """
 
     def replace_href(m: re.Match[str]) -> str:
+        own = (images or {}).get(html.unescape(m.group("url")))
+        if own is not None:
+            return f'{m.group("attr")}="data:image/png;base64,{base64.b64encode(own).decode()}"'
         path = _local_path(m.group("url"))
         if path is None:
             return m.group(0)

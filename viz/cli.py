@@ -8,16 +8,18 @@ tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 import tensorgraph as tg
-from viz.backends import RendererNotFound
+from viz.backends import RendererNotFound, RenderError
 from viz.course.lecture import lecture_demo
 from viz.dot import fmt_number
-from viz.draw import render
+from viz.draw import SUFFIXES, render
 from viz.expr import ExpressionError, evaluate, operators, parse_bindings, signatures
 
 
@@ -67,30 +69,93 @@ def _build(args: argparse.Namespace) -> tuple[tg.Tensor, dict[str, tg.Tensor]] |
     return None
 
 
+def _fail(args: argparse.Namespace, message: object, code: int = 2) -> int:
+    """Print one line, ``tensorgraph COMMAND: message``, on stderr; return ``code``."""
+    text = "; ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    print(f"tensorgraph {args.command}: {text}", file=sys.stderr)
+    return code
+
+
+def _output_problem(output: str, suffixes: tuple[str, ...], what: str) -> str | None:
+    """What is wrong with ``-o OUTPUT`` before any work is done, or None."""
+    if not output.strip():
+        return "-o needs a file name"
+    path = Path(output)
+    if path.is_dir():
+        return f"-o {output} is a folder; give a file name, e.g. {path / ('graph' + suffixes[0])}"
+    if path.suffix.lower() not in suffixes:
+        return f"-o {output}: {what} ({', '.join(suffixes)})"
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"-o {output}: {parent} is a file, not a folder"
+            break
+    return None
+
+
+def _guarded(command, args: argparse.Namespace) -> int:
+    """Run a draw or animate command; every failure is one line and an exit code.
+
+    2 for input the command cannot draw (and a file it cannot write), 1 when no Graphviz
+    renderer is installed, 130 on Ctrl-C. A bug elsewhere still shows its traceback.
+    Warnings (numpy's overflow in ``x ** 1000``, Graphviz's) are one line each too.
+    """
+    if args.max_entries < 1:
+        return _fail(args, f"--max-entries must be at least 1, got {args.max_entries}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return _run(command, args)
+        finally:
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                _fail(args, f"warning: {message}")
+
+
+def _run(command, args: argparse.Namespace) -> int:
+    try:
+        return command(args)
+    except RendererNotFound as err:
+        return _fail(args, err, 1)
+    except OSError as err:  # a folder, a missing permission, a full disk
+        return _fail(args, _os_problem(err, args.output))
+    except (RenderError, ValueError, IndexError) as err:  # e.g. a graph too large to step
+        return _fail(args, err)
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted", 130)
+
+
+def _os_problem(err: OSError, output: str | None) -> str:
+    """An OSError in words: "cannot write OUTPUT: reason" when it is about the output
+    (its folders or the temporary file beside it), else the error itself."""
+    target = Path(output).absolute() if output else None
+    for name in (err.filename, err.filename2):
+        if target is not None and name is not None:
+            path = Path(os.fsdecode(name)).absolute()
+            if path == target or path.parent == target.parent or path in target.parents:
+                return f"cannot write {output}: {err.strerror or err}"
+    return str(err)
+
+
 def animate_command(args: argparse.Namespace) -> int:
     """``tensorgraph animate EXPR NAME=VALUE ... -o FILE.html``: the step-by-step player."""
+    problem = _output_problem(args.output, (".html", ".htm"), "the player is an HTML page")
+    if problem:
+        return _fail(args, problem)
     built = _build(args)
     if built is None:
         return 2
     from viz.player import animate  # the player's own module; imported only here
 
     f = built[0]
-    try:
-        path = animate(
-            f,
-            args.output,
-            title=args.title,
-            backend=args.backend,
-            rankdir=args.rankdir,
-            max_entries=args.max_entries,
-            **({} if f.size == 1 else {"grad": np.ones_like(f.data)}),
-        )
-    except RendererNotFound as err:
-        print(f"tensorgraph animate: {err}", file=sys.stderr)
-        return 1
-    except ValueError as err:  # a graph too large to step through
-        print(f"tensorgraph animate: {err}", file=sys.stderr)
-        return 2
+    path = animate(
+        f,
+        args.output,
+        title=args.title,
+        backend=args.backend,
+        rankdir=args.rankdir,
+        max_entries=args.max_entries,
+        **({} if f.size == 1 else {"grad": np.ones_like(f.data)}),
+    )
     print(_show(f.name or "f", f.data))
     print(f"wrote {path}")
     return 0
@@ -98,6 +163,10 @@ def animate_command(args: argparse.Namespace) -> int:
 
 def draw_command(args: argparse.Namespace) -> int:
     """``tensorgraph draw EXPR NAME=VALUE ... -o FILE``: forward, backward, print, picture."""
+    if args.output is not None:
+        problem = _output_problem(args.output, tuple(SUFFIXES), "cannot tell the format")
+        if problem:
+            return _fail(args, problem)
     built = _build(args)
     if built is None:
         return 2
@@ -118,22 +187,15 @@ def draw_command(args: argparse.Namespace) -> int:
     if args.output is None:
         print("(add -o graph.png or -o graph.svg to draw the graph)")
         return 0
-    try:
-        path = render(
-            f,
-            args.output,
-            title=args.title if args.title is not None else args.expression,
-            rankdir=args.rankdir,
-            show_grad=not args.no_grad,
-            max_entries=args.max_entries,
-            backend=args.backend,
-        )
-    except RendererNotFound as err:
-        print(f"tensorgraph draw: {err}", file=sys.stderr)
-        return 1
-    except ValueError as err:  # an unknown suffix
-        print(f"tensorgraph draw: {err}", file=sys.stderr)
-        return 2
+    path = render(
+        f,
+        args.output,
+        title=args.title if args.title is not None else args.expression,
+        rankdir=args.rankdir,
+        show_grad=not args.no_grad,
+        max_entries=args.max_entries,
+        backend=args.backend,
+    )
     print(f"wrote {path}")
     return 0
 
@@ -188,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return demo(args)
     if args.command == "draw":
-        return draw_command(args)
+        return _guarded(draw_command, args)
     if args.command == "animate":
-        return animate_command(args)
+        return _guarded(animate_command, args)
     return 2
 
 

@@ -17,6 +17,7 @@ import tensorgraph as tg
 
 from .backends import RendererNotFound, render_dot
 from .dot import DEFAULT_MAX_NODES, drawn_nodes, to_dot
+from .files import write_atomic
 from .graph import to_networkx
 
 # Suffix -> format. ".gv" is Graphviz's other name for DOT files.
@@ -71,6 +72,8 @@ class Drawing:
         The format comes from ``format`` or else the suffix (.svg, .png, .pdf, .dot,
         .gv); a path without a suffix gets one. When no renderer exists, the DOT text
         is written next to the requested file and :class:`RendererNotFound` says where.
+        The file is replaced in one step (:func:`viz.files.write_atomic`): a render that
+        fails leaves the old file as it was.
         """
         path = Path(path)
         if format is None:
@@ -90,15 +93,15 @@ class Drawing:
                 path = path.with_suffix("." + fmt)
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "dot":
-            path.write_text(self.source, encoding="utf-8")
+            write_atomic(path, self.source)
             return path
         try:
             data = self.pipe(fmt)
         except RendererNotFound as err:
             fallback = path.with_suffix(".dot")
-            fallback.write_text(self.source, encoding="utf-8")
+            write_atomic(fallback, self.source)
             raise RendererNotFound(f"{err}\nThe DOT text was written to {fallback}.") from err
-        path.write_bytes(data)
+        write_atomic(path, data)
         return path
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -318,19 +319,37 @@ def parse(expr: str, names: set[str] | frozenset[str] = frozenset()) -> ast.Expr
     return tree
 
 
-def _evaluate(node: ast.AST, env: dict[str, tg.Tensor], values: dict[str, np.ndarray]) -> Any:
+# Bindings are small (MAX_ENTRIES each), but `x * y` with a 10,000-entry column and a
+# 10,000-entry row is 10^8 entries (10 GB with its gradients): every intermediate is
+# bounded too, checked from the operands' shapes before the op allocates anything.
+MAX_INTERMEDIATE = 1_000_000  # entries of any one tensor the expression makes
+MAX_TOTAL = 10_000_000  # entries of all of them together
+MAX_MATMUL_FLOPS = 100_000_000  # multiply-adds of one @ (a tenth of a second or so)
+
+
+def _evaluate(
+    node: ast.AST,
+    env: dict[str, tg.Tensor],
+    values: dict[str, np.ndarray],
+    budget: list[int] | None = None,
+) -> Any:
     # Recursion is safe here: _check has bounded the depth by MAX_DEPTH.
+    budget = [0] if budget is None else budget  # entries made so far, for MAX_TOTAL
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
-        return _UNARY[type(node.op)](_evaluate(node.operand, env, values))
+        a = _evaluate(node.operand, env, values, budget)
+        _reserve(node, [a], budget)
+        return _UNARY[type(node.op)](a)
     if isinstance(node, ast.BinOp):
-        a, b = _evaluate(node.left, env, values), _evaluate(node.right, env, values)
+        a = _evaluate(node.left, env, values, budget)
+        b = _evaluate(node.right, env, values, budget)
         pow_of_number = isinstance(node.op, ast.Pow) and not isinstance(b, tg.Tensor)
         if pow_of_number and abs(b) > MAX_EXPONENT:
             raise ExpressionError(f"the exponent {b:g} is too large")
+        _reserve(node, [a, b], budget, matmul=isinstance(node.op, ast.MatMult))
         try:
             return _BINARY[type(node.op)](a, b)
         except ZeroDivisionError:
@@ -338,18 +357,97 @@ def _evaluate(node: ast.AST, env: dict[str, tg.Tensor], values: dict[str, np.nda
         except OverflowError:
             raise ExpressionError(f"{_snippet(node)} overflows") from None
     if isinstance(node, ast.Subscript):
-        return _evaluate(node.value, env, values)[_index_literal(node.slice, node, top=True)]
+        base = _evaluate(node.value, env, values, budget)
+        out = base[_index_literal(node.slice, node, top=True)]
+        _count(node, out, budget)  # a list of positions may repeat them: checked after
+        return out
     if isinstance(node, ast.Call):
         info = _pick_op(node.func.id, len(node.args))
         assert info is not None  # _check made sure
         k = len(info.inputs)
-        inputs = [_evaluate(arg, env, values) for arg in node.args[:k]]
+        inputs = [_evaluate(arg, env, values, budget) for arg in node.args[:k]]
         attrs = [_attribute_value(arg, values) for arg in node.args[k:]]
-        return info.function(
+        _reserve(node, inputs, budget)
+        out = info.function(
             **dict(zip(info.inputs, inputs, strict=True)),
             **dict(zip(info.attrs, attrs, strict=False)),
         )
+        _count(node, out, budget)  # an op's own shape rule: checked after, too
+        return out
     raise ExpressionError(f"{_snippet(node)} is not allowed")  # _check stops this first
+
+
+def _shape(v: Any) -> tuple[int, ...]:
+    return tuple(v.shape) if isinstance(v, tg.Tensor) else ()
+
+
+def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], int] | None:
+    """The shape of ``A @ B`` and its multiply-adds, by numpy's rules (None: no fit)."""
+    if not a or not b:
+        return None
+    # A 1-D operand is a row (left) or a column (right), and loses that axis afterwards.
+    a2 = (1, *a) if len(a) == 1 else a
+    b2 = (*b, 1) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        return None
+    try:
+        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError:
+        return None
+    shape = (*batch, a2[-2], b2[-1])
+    if len(a) == 1:
+        shape = (*shape[:-2], shape[-1])
+    if len(b) == 1:
+        shape = shape[:-1]
+    return shape, math.prod(batch) * a2[-2] * a2[-1] * b2[-1]
+
+
+def _reserve(node: ast.AST, args: list[Any], budget: list[int], matmul: bool = False) -> None:
+    """Refuse ``node`` before it runs if its result would be too large.
+
+    The result of an elementwise op (and of every function, which broadcasts its
+    arguments or reduces them) has at most the broadcast shape of its operands; ``@``
+    has numpy's matmul shape. Operands that do not fit are left to the op, which says so.
+    """
+    shapes = [_shape(a) for a in args]
+    if matmul:
+        fit = _matmul_shape(*shapes)
+        if fit is None:
+            return
+        shape, flops = fit
+        if flops > MAX_MATMUL_FLOPS:
+            raise ExpressionError(
+                f"{_snippet(node)}: {' @ '.join(map(str, shapes))} takes {flops:,} "
+                f"multiply-adds; at most {MAX_MATMUL_FLOPS:,} in one @"
+            )
+    else:
+        try:
+            shape = np.broadcast_shapes(*shapes)
+        except ValueError:
+            return
+    size = math.prod(shape)
+    if size > MAX_INTERMEDIATE:
+        operands = " and ".join(map(str, shapes))
+        raise ExpressionError(
+            f"{_snippet(node)} would make a tensor of shape {shape} ({size:,} entries, from "
+            f"{operands}); an expression's tensors may have at most {MAX_INTERMEDIATE:,}"
+        )
+    if budget[0] + size > MAX_TOTAL:
+        raise ExpressionError(
+            f"{_snippet(node)} of shape {shape}: the expression's tensors would hold more than "
+            f"{MAX_TOTAL:,} entries in all"
+        )
+    budget[0] += size
+
+
+def _count(node: ast.AST, out: Any, budget: list[int]) -> None:
+    """After a function ran: refuse a result larger than its operands let us expect."""
+    size = out.size if isinstance(out, tg.Tensor) else 1
+    if size > MAX_INTERMEDIATE:
+        raise ExpressionError(
+            f"{_snippet(node)} made a tensor of shape {_shape(out)}; an expression's tensors "
+            f"may have at most {MAX_INTERMEDIATE:,} entries"
+        )
 
 
 def parse_value(text: str) -> np.ndarray:

@@ -12,12 +12,8 @@ IEND), so the drawing does not depend on matplotlib or Pillow for this.
 from __future__ import annotations
 
 import base64
-import hashlib
-import os
 import struct
-import tempfile
 import zlib
-from pathlib import Path
 
 import numpy as np
 
@@ -69,6 +65,11 @@ def colorize(a: np.ndarray, diverging: bool = False) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     finite = np.isfinite(a)
     vals = np.where(finite, a, 0.0)
+    # Colours depend on entries relative to each other only: scaled to at most 1, finite
+    # entries spanning more than the float range (-1e308 to 1e308) cannot overflow hi - lo.
+    big = np.abs(vals).max() if vals.size else 0.0
+    if big > 0:
+        vals = vals / big
     if diverging:
         scale = np.abs(vals).max() if finite.any() else 0.0
         pos = 0.5 + 0.5 * vals / scale if scale > 0 else np.full(a.shape, 0.5)
@@ -121,6 +122,10 @@ def heatmap_png(
         a = a[None, :]
     if a.ndim != 2 or a.size == 0:
         raise ValueError(f"heatmap_png: expected a non-empty 1-D or 2-D array, got {a.shape}")
+    finite = np.abs(a[np.isfinite(a)])
+    big = finite.max() if finite.size else 0.0
+    if big > 0:
+        a = a / big  # the colours are the same; block means of huge entries stay finite
     a = _shrink(a, max_side)
     rows, cols = a.shape
     if cell is None:
@@ -145,24 +150,3 @@ def data_uri(png: bytes) -> str:
     'data:image/png;base64,YWJj'
     """
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def heatmap_file(a: np.ndarray, diverging: bool = False) -> Path:
-    """A heatmap of ``a`` as a PNG file in a cache folder, named by its content.
-
-    Graphviz reads images from files; the SVG the backends return inlines them as
-    ``data:`` URIs, so the drawing stays self-contained.
-
-    >>> heatmap_file(np.eye(5)).suffix
-    '.png'
-    """
-    png = heatmap_png(a, diverging)
-    folder = Path(tempfile.gettempdir()) / "tensorgraph-heatmaps"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (hashlib.sha1(png).hexdigest()[:20] + ".png")
-    if not path.exists():
-        # Write then rename, so a parallel render never reads half a file.
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(png)
-        os.replace(tmp, path)
-    return path

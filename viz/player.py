@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 import json
 import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,8 @@ import networkx as nx
 import tensorgraph as tg
 
 from .backends import RendererNotFound, render_dot
-from .dot import _header, to_dot
+from .dot import _header, caption_line, to_dot, xml_text
+from .files import replace_all, write_atomic, write_beside
 from .graph import to_networkx
 from .steps import Frame, steps
 
@@ -119,6 +123,7 @@ def frame_sources(
 
 
 _NODE_LINE = re.compile(r"^  (\w+) (\[.*\])$", re.M)
+_IMAGE_LINE = "// tensorgraph-image "
 
 
 def _steady_sizes(
@@ -141,15 +146,37 @@ def _steady_sizes(
             if k == len(owners):
                 owners.append(set())
             owners[k].add(node)
-    probe = [*_header(rankdir), *(f"  p{k} {attrs}" for attrs, k in looks.items()), "}"]
+    # The heatmaps a node shows travel as comment lines of the DOT (viz.backends.embed_image).
+    images = dict.fromkeys(
+        line for text in sources for line in text.splitlines() if line.startswith(_IMAGE_LINE)
+    )
+    # Each distinct caption line too: a frame whose caption is wider than the drawing
+    # would widen the whole picture and shift every node sideways.
+    lines = list(dict.fromkeys(line for fg in graphs for line in fg.graph.get("caption", [])))
+    probe = [
+        *_header(rankdir),
+        *(f"  p{k} {attrs}" for attrs, k in looks.items()),
+        *(
+            f"  c{k} [shape=plain, fontsize=14, label=<{caption_line(c)}>]"
+            for k, c in enumerate(lines)
+        ),
+        *images,
+        "}",
+    ]
     layout = json.loads(render_dot("\n".join(probe), "json", backend=backend))
     size: dict[str, tuple[float, float]] = {}
+    caption_width = 0.0
     for obj in layout.get("objects", []):
-        k = int(obj["name"][1:])
         w, h = float(obj["width"]) * 72, float(obj["height"]) * 72
-        for node in owners[k]:
+        if obj["name"].startswith("c"):
+            caption_width = max(caption_width, w)
+            continue
+        for node in owners[int(obj["name"][1:])]:
             old = size.get(node, (0.0, 0.0))
             size[node] = (max(old[0], w), max(old[1], h))
+    if caption_width:
+        for fg in graphs:
+            fg.graph["caption_width"] = caption_width + 4  # the cell's padding, 2 a side
     for fg in graphs:
         for node, (w, h) in size.items():
             data = fg.nodes[node]
@@ -175,11 +202,73 @@ def _wrap(text: str, width: int = 72) -> list[str]:
     return [*lines, line] if line else lines
 
 
+# What one film may cost. Every frame is a full Graphviz layout of the whole graph, so a
+# film costs frames x (layout of the graph): 95 gates took 187 s and 45 MB. The cost is
+# measured on the first frames drawn and the film refused, with the estimate, at once.
+MAX_SECONDS = 60.0
+MAX_MEGABYTES = 25.0
+
+
+def _drawn_frames(
+    sources: list[str],
+    fmt: str,
+    backend: str,
+    max_seconds: float | None,
+    max_megabytes: float | None,
+    where: str,
+    extra_bytes: int = 0,
+) -> Iterator[bytes]:
+    """Each frame drawn, in order; after the first two, refuse a film over budget.
+
+    The estimate is the number of frames times the faster of the first two frames (the
+    first pays for starting Graphviz, loading fonts) and times their mean size, plus
+    ``extra_bytes`` (what the page adds: its captions).
+    """
+    n = len(sources)
+    sample: list[tuple[float, int]] = []
+    for i, source in enumerate(sources):
+        start = time.perf_counter()
+        data = render_dot(source, fmt, backend=backend)
+        if i < 2:
+            sample.append((time.perf_counter() - start, len(data)))
+            if len(sample) == min(2, n):
+                seconds = n * min(t for t, _ in sample)
+                megabytes = (n * sum(b for _, b in sample) / len(sample) + extra_bytes) / 1e6
+                slow = max_seconds is not None and seconds > max_seconds
+                big = max_megabytes is not None and megabytes > max_megabytes
+                if slow or big:
+                    raise ValueError(
+                        f"{where}: {n} frames, each a drawing of the whole graph "
+                        f"({min(t for t, _ in sample):.2g} s and "
+                        f"{sample[0][1] / 1e3:.0f} KB for one), would take about "
+                        f"{_duration(seconds)} and {megabytes:.0f} MB (limits: "
+                        f"max_seconds={max_seconds}, max_megabytes={max_megabytes}). Step "
+                        "through a smaller example, draw the whole graph once with "
+                        "viz.draw(t), or raise the limits"
+                    )
+        yield data
+
+
+def _duration(seconds: float) -> str:
+    """1.5 s, 40 s, 3 min, 2.1 h.
+
+    >>> _duration(1.5), _duration(187.0), _duration(7600.0)
+    ('1.5 s', '3 min', '2.1 h')
+    """
+    if seconds < 90:
+        return f"{seconds:.2g} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def render_steps(
     t: tg.Tensor,
     folder: str | Path,
     format: str = "svg",
     backend: str = "auto",
+    max_seconds: float | None = MAX_SECONDS,
+    max_megabytes: float | None = MAX_MEGABYTES,
     **options: Any,
 ) -> list[Path]:
     """Write every frame of ``t``'s forward and backward pass as a numbered file.
@@ -187,6 +276,14 @@ def render_steps(
     ``format`` is "svg" or "png"; files are ``frame_000.svg``, ``frame_001.svg``, ...
     in ``folder`` (created). Each frame carries its caption. ``options``: ``rankdir``,
     ``max_entries``, ``title``, ``grad`` (the seed of backward for a non-scalar ``t``).
+
+    All or nothing: every frame is drawn before any file is replaced, so a failure
+    leaves the folder as it was. Frames of an earlier, longer film in the same format
+    (``frame_NNN`` not in the new one) are deleted, so the folder holds one film.
+
+    A film whose frames would take more than ``max_seconds`` to draw or more than
+    ``max_megabytes`` in all (estimated from the first two frames) is refused with the
+    estimate, before the rest is drawn; None lifts a limit.
 
     >>> import tensorgraph as tg, tempfile
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
@@ -198,14 +295,25 @@ def render_steps(
     if fmt_ not in ("svg", "png"):
         raise ValueError(f"render_steps: format must be 'svg' or 'png', got {format!r}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     _, sources = frame_sources(t, backend=backend, **options)
     digits = max(3, len(str(len(sources) - 1)))
-    paths = []
-    for i, source in enumerate(sources):
-        path = folder / f"frame_{i:0{digits}d}.{fmt_}"
-        path.write_bytes(render_dot(source, fmt_, backend=backend))
-        paths.append(path)
+    paths = [folder / f"frame_{i:0{digits}d}.{fmt_}" for i in range(len(sources))]
+    drawn = _drawn_frames(sources, fmt_, backend, max_seconds, max_megabytes, "render_steps")
+    first = list(itertools.islice(drawn, 2))  # a film over budget is refused here
+    folder.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in zip(paths, itertools.chain(first, drawn), strict=True):
+            staged.append((write_beside(path, data), path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    replace_all(staged)
+    current = {p.name for p in paths}
+    for old in folder.glob(f"frame_*.{fmt_}"):
+        if re.fullmatch(rf"frame_\d{{3,}}\.{fmt_}", old.name) and old.name not in current:
+            old.unlink(missing_ok=True)
     return paths
 
 
@@ -309,6 +417,27 @@ _SCRIPT = """
 """
 
 
+# Inside <script>, "</script" ends the element and "<!--" switches the HTML parser into a
+# mode where a later "<script" swallows the real end tag: every script after it dies. In
+# a JSON string, \u003c is the same "<"; > and & go too, and U+2028/U+2029 (line breaks
+# to older JavaScript), so no text from a tensor name or title can be read as markup.
+_SCRIPT_SAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def script_json(obj: object) -> str:
+    r"""JSON to embed in an HTML ``<script>`` element: no character of it can end the
+    element or start markup, whatever the strings hold.
+
+    >>> print(script_json(["</script><!--", "a & b"]))
+    ["\u003c/script\u003e\u003c!--", "a \u0026 b"]
+    >>> import json; json.loads(script_json(["</script><!--"]))
+    ['</script><!--']
+    """
+    return json.dumps(obj, ensure_ascii=False).translate(_SCRIPT_SAFE)
+
+
 def player_html(svgs: list[str], captions: list[str], phases: list[str], title: str) -> str:
     """The player page for already-drawn frames (one SVG text per frame).
 
@@ -322,16 +451,13 @@ def player_html(svgs: list[str], captions: list[str], phases: list[str], title: 
             f"phases ({len(phases)}), at least one"
         )
 
-    def script_json(obj: object) -> str:
-        # "</" would end the <script> element early; "<\\/" is the same JSON string.
-        return json.dumps(obj, ensure_ascii=False).replace("</", "<\\/")
-
+    captions = [xml_text(c) for c in captions]  # no lone surrogate can fail the write
     frames = "\n".join(
         f'<div class="frame" data-index="{i}"{" hidden" if i else ""}>'
         f"{_scoped_svg(svg, f'f{i}-')}</div>"
         for i, svg in enumerate(svgs)
     )
-    esc = html.escape(title)
+    esc = html.escape(xml_text(title))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -373,6 +499,8 @@ def animate(
     path: str | Path,
     title: str | None = None,
     backend: str = "auto",
+    max_seconds: float | None = MAX_SECONDS,
+    max_megabytes: float | None = MAX_MEGABYTES,
     **options: Any,
 ) -> Path:
     """Write a self-contained HTML player of ``t``'s forward and backward pass.
@@ -380,7 +508,9 @@ def animate(
     One file, no network: every frame's SVG is inline, with play / pause, previous /
     next, a slider, the arrow keys and a caption per frame. ``options``: ``rankdir``,
     ``max_entries``, ``grad`` (the seed of backward for a non-scalar ``t``). Returns
-    the path.
+    the path. Each frame is a drawing of the whole graph: a film estimated (from its
+    first two frames) to take more than ``max_seconds`` or to weigh more than
+    ``max_megabytes`` is refused with the estimate at once (None lifts a limit).
 
     >>> import tensorgraph as tg, tempfile, os
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
@@ -390,7 +520,9 @@ def animate(
     """
     # The page prints each caption itself, in HTML, above the drawing.
     frames, sources = frame_sources(t, captions=False, backend=backend, **options)
-    svgs = [render_dot(s, "svg", backend=backend).decode("utf-8") for s in sources]
+    captions = sum(len(f.caption.encode("utf-8", "replace")) for f in frames)
+    drawn = _drawn_frames(sources, "svg", backend, max_seconds, max_megabytes, "animate", captions)
+    svgs = [svg.decode("utf-8") for svg in drawn]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = player_html(
@@ -399,5 +531,5 @@ def animate(
         [f.phase for f in frames],
         title or f"Backprop, step by step: {t.name or 'f'}",
     )
-    path.write_text(page, encoding="utf-8")
+    write_atomic(path, page)
     return path
