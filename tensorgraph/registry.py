@@ -219,7 +219,7 @@ def _public(
         except (ValueError, TypeError, IndexError) as err:
             raise _named(err, name, tensors, broadcasting) from None
 
-    make = Tensor._make
+    make = Tensor._make  # bound once: the hot paths below call it for every result
     fast = all(is_input) and not any(variadic) and not wants_needs
 
     # The hot paths (a + b, exp(x)): every parameter an input, one or two of them.

@@ -133,17 +133,7 @@ class Tensor:
     ) -> Tensor:
         if data is _SHELL:  # copy.copy and pickle make the object, then fill in its slots
             return object.__new__(cls)
-        data = _as_array(data, dtype)
-        if requires_grad and data.dtype.kind != "f":
-            raise TypeError(
-                f"tensor: only floating-point tensors can require gradients, got {data.dtype}"
-            )
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"tensor: name must be a string, got {_short(name)}")
-        t = cls._make(data, None, (), None)
-        t.requires_grad = bool(requires_grad)
-        t.name = name
-        return t
+        return _leaf(cls, data, requires_grad, name, dtype)
 
     @classmethod
     def _make(
@@ -154,38 +144,8 @@ class Tensor:
         backward: Backward | None,
         attrs: dict[str, Any] | None = None,
     ) -> Tensor:
-        """A new tensor: the result of an op, or with ``op`` None a leaf. This is the one
-        place every field is set. Where grad mode is off (``no_grad``) an op's result is a
-        plain leaf too."""
-        t = object.__new__(cls)
-        # numpy ufuncs and full reductions return numpy scalars; .data is always an array.
-        t._data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = None
-        t.name = None
-        if op is not None and GRAD_ENABLED.get():
-            requires_grad = False
-            for i in inputs:  # a plain loop: any(<generator>) costs more for 1-2 inputs
-                if i.requires_grad:
-                    requires_grad = True
-                    break
-            t.requires_grad = requires_grad
-            t.op = op
-            t.inputs = inputs
-            t.attrs = attrs or _EMPTY
-            t._backward = backward
-            t._seq = next(clock)
-            if ANOMALY.value:  # tg.detect_anomaly() (anomaly.py); one flag read when off
-                t._backward = watch(t, op, inputs, backward)
-        else:
-            t.requires_grad = False
-            t.op = None
-            t.inputs = ()
-            t.attrs = _EMPTY
-            t._backward = None
-            t._seq = -1
-            if op is not None and ANOMALY.value:  # the forward is checked under no_grad too
-                watch(t, op, inputs, None)
-        return t
+        """The result of an op (ops.py calls this through the registry): see ``_new``."""
+        return _new(cls, data, op, inputs, backward, attrs)
 
     # ----- the values -----
 
@@ -522,6 +482,65 @@ class Tensor:
 Operand = Tensor | float | int | np.ndarray
 
 
+def _leaf(
+    cls: type[Tensor], data: Any, requires_grad: bool, name: str | None, dtype: Any
+) -> Tensor:
+    """A leaf from user data, checked: what ``Tensor(...)`` and ``tg.tensor(...)`` make."""
+    data = _as_array(data, dtype)
+    if requires_grad and data.dtype.kind != "f":
+        raise TypeError(
+            f"tensor: only floating-point tensors can require gradients, got {data.dtype}"
+        )
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"tensor: name must be a string, got {_short(name)}")
+    t = _new(cls, data, None, (), None, None)
+    t.requires_grad = bool(requires_grad)
+    t.name = name
+    return t
+
+
+def _new(
+    cls: type[Tensor],
+    data: np.ndarray,
+    op: str | None,
+    inputs: tuple[Tensor, ...],
+    backward: Backward | None,
+    attrs: dict[str, Any] | None,
+) -> Tensor:
+    """A new tensor: the result of an op, or with ``op`` None a leaf. This is the one place
+    every field is set. Where grad mode is off (``no_grad``) an op's result is a plain
+    leaf too."""
+    t = object.__new__(cls)
+    # numpy ufuncs and full reductions return numpy scalars; .data is always an array.
+    t._data = data if type(data) is np.ndarray else np.asarray(data)
+    t.grad = None
+    t.name = None
+    if op is not None and GRAD_ENABLED.get():
+        requires_grad = False
+        for i in inputs:  # a plain loop: any(<generator>) costs more for 1-2 inputs
+            if i.requires_grad:
+                requires_grad = True
+                break
+        t.requires_grad = requires_grad
+        t.op = op
+        t.inputs = inputs
+        t.attrs = attrs or _EMPTY
+        t._backward = backward
+        t._seq = next(clock)
+        if ANOMALY.value:  # tg.detect_anomaly() (anomaly.py); one flag read when off
+            t._backward = watch(t, op, inputs, backward)
+    else:
+        t.requires_grad = False
+        t.op = None
+        t.inputs = ()
+        t.attrs = _EMPTY
+        t._backward = None
+        t._seq = -1
+        if op is not None and ANOMALY.value:  # the forward is checked under no_grad too
+            watch(t, op, inputs, None)
+    return t
+
+
 @dataclass(frozen=True)
 class BackwardStep:
     """One gate of a backward pass, as :func:`backward_steps` yields it.
@@ -821,7 +840,7 @@ def tensor(
     >>> np.shares_memory(tg.tensor(a).data, a), np.shares_memory(tg.tensor(a, copy=False).data, a)
     (False, True)
     """
-    t = Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+    t = _leaf(Tensor, data, requires_grad, name, dtype)
     if copy and isinstance(data, np.ndarray | Tensor):
         source = data._data if isinstance(data, Tensor) else data
         if np.may_share_memory(t._data, source):
