@@ -18,7 +18,8 @@ regenerated.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -717,26 +718,66 @@ def swapaxes(x: Operand, axis1: int, axis2: int) -> Tensor:
 def _clean_index(index: Any) -> tuple[Any, bool]:
     """An index as numpy reads it, with every array part copied; and whether it is advanced.
 
-    Inside an index tuple, lists, tuples, arrays and tensors are integer (or boolean)
-    arrays, as in numpy: ``x[(0, 0), :]`` picks row 0 twice. Copies, because the
-    backward rule reads the index later and the caller may change their array meanwhile.
+    Inside an index tuple, lists, tuples, arrays, tensors and any other sequence are
+    integer (or boolean) arrays, as in numpy: ``x[(0, 0), :]`` picks row 0 twice. The
+    arrays are copied and made read-only, and slice bounds become ints, because the
+    backward rule reads the index later (and ``t.attrs["index"]`` shows it): a change to
+    the caller's array afterwards must not reach the gradient.
     """
     parts = index if isinstance(index, tuple) else (index,)
     cleaned, advanced = [], False
     for part in parts:
-        if isinstance(part, Tensor):
-            part = part._data
-        if isinstance(part, list | tuple | np.ndarray):
+        if isinstance(part, slice):
+            part = _clean_slice(part)
+        elif _is_array_like(part):
             advanced = True
-            part = np.array(part)
-            if part.dtype.kind == "f":
-                if not np.all(np.isfinite(part)) or np.any(part != np.round(part)):
-                    raise IndexError(f"float index array holds non-integers: {_short(part)}")
-                part = part.astype(np.intp)
-            elif part.dtype.kind not in "iub":
-                raise IndexError(f"cannot index with an array of dtype {part.dtype}")
-        cleaned.append(part)
+            part = _index_array(part)
+        cleaned.append(part)  # ints, None, ..., bools: immutable; other things numpy refuses
     return (tuple(cleaned) if isinstance(index, tuple) else cleaned[0]), advanced
+
+
+def _is_array_like(part: Any) -> bool:
+    """Whether numpy reads ``part`` of an index as an array (a list, a tensor, a range...)."""
+    if isinstance(part, Tensor | np.ndarray | list | tuple | range):
+        return True
+    if isinstance(part, str | bytes | np.generic):
+        return False  # numpy scalars are integers (or refused); strings are refused
+    return isinstance(part, Sequence) or hasattr(part, "__array__")  # deque, torch tensors
+
+
+def _index_array(part: Any) -> np.ndarray:
+    """A copy of one array part of an index, as intp or bool, read-only."""
+    if isinstance(part, Tensor):
+        part = part._data
+    try:
+        arr = np.asarray(part)
+    except Exception as err:  # ragged lists, objects with no array form
+        raise IndexError(f"cannot read {_short(part)} as an index array: {err}") from None
+    if not isinstance(part, list | tuple | range):  # np.asarray shared the array's memory
+        arr = arr.copy()
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise IndexError(f"float index array holds non-integers: {_short(arr)}")
+        arr = arr.astype(np.intp)
+    elif arr.dtype.kind == "O":
+        raise IndexError(
+            f"an index list may hold only integers or booleans (within int64), got {_short(part)}"
+        )
+    elif arr.dtype.kind not in "iub":
+        raise IndexError(f"cannot index with an array of dtype {arr.dtype}: {_short(part)}")
+    arr.flags.writeable = False
+    return arr
+
+
+def _clean_slice(s: slice) -> slice:
+    """``s`` with its bounds as Python ints (a 0-d array bound is read now, not later)."""
+    try:
+        bounds = [None if v is None else operator.index(v) for v in (s.start, s.stop, s.step)]
+    except TypeError:
+        raise TypeError(
+            f"slice indices must be integers or None or have an __index__ method, got {s}"
+        ) from None
+    return slice(*bounds)
 
 
 @op(
