@@ -216,8 +216,13 @@ class LinearClassifier:
         >>> L = clf.loss(X, y); L.backward(); clf.W.grad.shape
         (2, 2)
         """
-        X = self._check_X("loss", X)
-        return self._loss_tensor(X, self._encode("loss", y, len(X)))
+        checked = self._check_X("loss", X)
+        source = X._data if isinstance(X, Tensor) else X
+        if isinstance(source, np.ndarray) and np.may_share_memory(checked, source):
+            # The graph keeps X for W's gradient: a later change to the caller's array
+            # must not reach it (fit's batches are copies already).
+            checked = checked.copy()
+        return self._loss_tensor(checked, self._encode("loss", y, len(checked)))
 
     # ----- training -----
 

@@ -49,8 +49,8 @@ def labels(where: str, y: Any, n: int, k: int) -> np.ndarray:
 
     Integer arrays and lists pass; float arrays (and tensors, whose data is float) pass
     when every entry is a whole number. Anything else is a ValueError naming ``where``.
-    The result is always a copy: a loss keeps it for its backward rule, and a later
-    change to the caller's array must not reach the gradient.
+    The result is always a read-only copy: a loss keeps it for its backward rule, and a
+    later change to the caller's array (or to ``t.attrs["y"]``) must not reach the gradient.
 
     >>> labels("svm_loss", [2.0, 0.0], n=2, k=3)
     array([2, 0])
@@ -85,7 +85,9 @@ def labels(where: str, y: Any, n: int, k: int) -> np.ndarray:
             f"{where}: label y[{i}] = {arr[i]} is out of range: scores has K = {k} "
             f"classes, so labels must lie in [0, {k})"
         )
-    return np.array(arr, dtype=np.intp)
+    out = np.array(arr, dtype=np.intp)
+    out.flags.writeable = False  # t.attrs["y"] shows it; backward reads it
+    return out
 
 
 def _weights(w: np.ndarray) -> np.ndarray:
