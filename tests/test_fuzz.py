@@ -20,6 +20,10 @@ tg.detect_anomaly() (which must change nothing), float32 programs, where only th
 dtypes are compared (float32 rounding differs between numpy and torch), and in-place
 writes to a random tensor (through .data, or `t += c` under no_grad) before backward:
 backward must raise ModifiedInPlaceError or give torch's gradients of the graph as built.
+Indices come in numpy's forms, tuples inside the index included (``x[(0, 0), ...]``,
+``x[..., (1, 1)]``, nested lists, bool tuples, None mixed in); in half the programs every
+index array and label the caller handed over is overwritten before backward, which
+must then give torch's gradients unchanged (the ops copied them).
 
 Profiles: "ci" (300 examples, 100 float32 ones and 15 per op, derandomized) by
 default; TENSORGRAPH_FUZZ=long runs 5000 (and 1666, 200 per op) with a random seed.
@@ -76,6 +80,7 @@ class Program:
     made: list[Pair] = field(default_factory=list)  # every tensor, to compare gradients
     ops: list[str] = field(default_factory=list)
     mode: str = ""  # how finish() ran backward
+    given: list[Any] = field(default_factory=list)  # index arrays and labels handed to ops
 
     def draw(self, strategy: st.SearchStrategy, label: str | None = None) -> Any:
         return self.data.draw(strategy, label=label)
@@ -409,29 +414,50 @@ def build_transpose(p: Program) -> Pair | None:
 def build_index(p: Program) -> Pair | None:
     x = pick(p, lambda q: q.t.ndim >= 1) or new_leaf(p, base_shape(p) or (3, 2))
     shape = x.t.shape
-    n = shape[0]
-    form = p.draw(st.integers(0, 5), label="index form")
+    n, last = shape[0], shape[-1]
+    form = p.draw(st.integers(0, 11), label="index form")
     rng = p.rng()
+    # Every array part goes to tensorgraph as is (finish() may change it later: the
+    # gradient must not follow) and to torch as its own copy.
+    rows = rng.integers(-n, n, size=p.draw(st.integers(1, 5)))  # repeats: gradients add up
     if form == 0:  # an integer, maybe negative
         idx_t = idx_u = p.draw(st.integers(-n, n - 1))
     elif form == 1:  # a non-empty slice with a positive step
         start = p.draw(st.integers(0, n - 1))
         step = p.draw(st.integers(1, 2))
         idx_t = idx_u = slice(start, None, step)
-    elif form == 2:  # an integer array with repeats: their gradients must add up
-        rows = rng.integers(-n, n, size=p.draw(st.integers(1, 5)))
-        idx_t, idx_u = (rows if p.draw(st.booleans()) else rows.tolist()), torch.from_numpy(rows)
+    elif form == 2:  # an integer array or list
+        idx_t, idx_u = (rows if p.draw(st.booleans()) else rows.tolist()), torch.tensor(rows)
     elif form == 3 and len(shape) >= 2:  # scores[np.arange(N), y]
         cols = rng.integers(0, shape[1], size=n)
         idx_t = (np.arange(n), cols)
-        idx_u = (torch.arange(n), torch.from_numpy(cols))
+        idx_u = (torch.arange(n), torch.tensor(cols))
     elif form == 4 and len(shape) >= 2:  # a slice, then an integer array
         cols = rng.integers(0, shape[1], size=3)
-        idx_t, idx_u = (slice(None), cols), (slice(None), torch.from_numpy(cols))
+        idx_t, idx_u = (slice(None), cols), (slice(None), torch.tensor(cols))
+    elif form == 5:  # a tuple of repeated integers inside the index: x[(0, 0), ...]
+        idx_t, idx_u = (tuple(rows.tolist()), Ellipsis), (torch.tensor(rows), Ellipsis)
+    elif form == 6:  # the same on the last axis: x[..., (1, 1)]
+        cols = rng.integers(-last, last, size=p.draw(st.integers(1, 4)))
+        idx_t, idx_u = (Ellipsis, tuple(cols.tolist())), (Ellipsis, torch.tensor(cols))
+    elif form == 7 and len(shape) >= 2:  # two tuples, broadcast together: x[(0, 0), (1, 1)]
+        cols = rng.integers(0, shape[1], size=len(rows))
+        idx_t = (tuple(rows.tolist()), list(cols.tolist()))
+        idx_u = (torch.tensor(rows), torch.tensor(cols))
+    elif form == 8:  # a nested list: a 2-d index array, x[([[0, 1], [1, 1]],)]
+        grid = rng.integers(-n, n, size=(2, 2))
+        idx_t, idx_u = (grid.tolist(),), (torch.tensor(grid),)
+    elif form == 9:  # None mixed in: x[None, (0, 0)]
+        idx_t, idx_u = (None, tuple(rows.tolist())), (None, torch.tensor(rows))
+    elif form == 10:  # a tuple of bools: a mask of axis 0, never empty
+        mask = rng.random(n) < 0.5
+        mask[rng.integers(0, n)] = True
+        idx_t, idx_u = (tuple(mask.tolist()),), (torch.tensor(mask),)
     else:  # a boolean mask of the whole shape, never empty
         mask = rng.random(shape) < 0.5
         mask.flat[rng.integers(0, mask.size)] = True
-        idx_t, idx_u = mask, torch.from_numpy(mask)
+        idx_t, idx_u = mask, torch.tensor(mask)
+    p.given.append(idx_t)
     return Pair(x.t[idx_t] if p.draw(st.booleans()) else tg.index(x.t, idx_t), x.u[idx_u])
 
 
@@ -453,7 +479,8 @@ def labels_for(p: Program, n: int, k: int) -> tuple[Any, Any]:
     y = p.rng().integers(0, k, size=n)
     form = p.draw(st.integers(0, 3))
     given = [y, y.tolist(), y.astype(np.float64), tg.tensor(y)][form]
-    return given, torch.from_numpy(y)
+    p.given.append(given)  # finish() may change it later: the gradient must not follow
+    return given, torch.tensor(y)
 
 
 def scores_pair(p: Program) -> Pair:
@@ -579,6 +606,10 @@ def finish(p: Program) -> None:
     live = [q for q in p.pool if q.t.requires_grad]
     if not live:
         return
+    if p.given and p.draw(st.booleans(), label="change indices and labels"):
+        for given in p.given:  # the ops copied them: backward must not see this
+            overwrite(given)
+        p.ops.append("change every index array and label")
     written = p.draw(st.integers(0, 3), label="write .data") == 3
     if written:
         k = p.draw(st.integers(0, len(p.made) - 1), label="victim")
@@ -601,6 +632,28 @@ def finish(p: Program) -> None:
             continue  # torch also accumulates retained intermediate grads; we do not
         what = f"grad of tensor #{i} ({q.t.op or 'leaf'}) after ops {p.ops}"
         assert_close(q.t.grad, q.u.grad, what)
+
+
+def overwrite(given: Any) -> None:
+    """Set every entry of an index or label the caller still holds to 0 (or False).
+
+    0 is a valid label and a valid index along any axis, so a graph that read the new
+    values would run, just with the wrong gradient.
+    """
+    if isinstance(given, tg.Tensor):
+        given.data[...] = 0
+    elif isinstance(given, np.ndarray):
+        given[...] = 0
+    elif isinstance(given, list):
+        for i, item in enumerate(given):
+            if isinstance(item, list | tuple | np.ndarray | tg.Tensor):
+                overwrite(item)
+            else:
+                given[i] = type(item)(0)
+    elif isinstance(given, tuple):  # a tuple itself cannot change; its arrays and lists can
+        for item in given:
+            if isinstance(item, list | np.ndarray | tg.Tensor | tuple):
+                overwrite(item)
 
 
 def backpropagate(p: Program, live: list[Pair]) -> None:
