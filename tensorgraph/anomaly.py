@@ -59,8 +59,9 @@ class ModifiedInPlaceError(RuntimeError):
     """An array the graph recorded was changed in place before ``backward()``."""
 
 
-# Process-wide, as PyTorch's anomaly mode is (grad mode, by contrast, is per thread).
-ANOMALY = GlobalFlag(False)
+# Process-wide, as PyTorch's anomaly mode is (grad mode, by contrast, is per thread): on
+# while a detect_anomaly block is open in any thread.
+ANOMALY = GlobalFlag()
 
 
 def is_anomaly_enabled() -> bool:
@@ -77,7 +78,8 @@ class detect_anomaly(Switch):
     """Context manager (and decorator): raise at the first NaN or inf, naming op and line.
 
     Process-wide, as ``torch.autograd.detect_anomaly``: ops made by other threads while
-    the block runs are watched too.
+    the block runs are watched too, and the mode stays on until the last block open in
+    any thread closes.
 
     >>> import tensorgraph as tg
     >>> with tg.detect_anomaly():

@@ -42,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,10 @@ if TYPE_CHECKING:
 
 __all__ = ["TrackedArray", "check_unchanged", "note_write"]
 
-# The one clock: op creation order (Tensor._seq) and in-place writes share it.
+# The one clock: op creation order (Tensor._seq) and in-place writes share it. Ticks are
+# unique across threads (next() on a count is atomic); writes are logged under _LOCK.
 clock = itertools.count()
+_LOCK = threading.Lock()
 
 _SKIP = (
     os.path.dirname(os.path.abspath(__file__)) + os.sep,
@@ -93,14 +96,18 @@ def note_write(a: np.ndarray) -> None:
     """
     if not a.size:
         return
+    place = caller(_SKIP)
     root = _root(a)
     key = id(root)
-    if key not in _Writes.by_root:
-        # Forget the block when its memory goes: no graph can read it any more.
-        weakref.finalize(root, _Writes.by_root.pop, key, None)
-    tick = next(clock)
-    _Writes.by_root[key] = (tick, caller(_SKIP))
-    _Writes.last = tick
+    # One write at a time: between taking a tick and storing it another thread could log
+    # a newer write, and `last` would go back in time (a backward would then skip it).
+    with _LOCK:
+        if key not in _Writes.by_root:
+            # Forget the block when its memory goes: no graph can read it any more.
+            weakref.finalize(root, _Writes.by_root.pop, key, None)
+        tick = next(clock)
+        _Writes.by_root[key] = (tick, place)
+        _Writes.last = tick
 
 
 # ----- the check backward() runs -----

@@ -3,7 +3,8 @@
 Grad mode (:class:`no_grad`, :class:`enable_grad`) is local to the thread, and to the
 asyncio task, as in PyTorch: it lives in a :class:`contextvars.ContextVar`, so a
 ``no_grad`` block in one thread never stops another thread from recording its graph.
-Anomaly mode (``tg.detect_anomaly()``) is process-wide, as PyTorch's is.
+Anomaly mode (``tg.detect_anomaly()``) is process-wide, as PyTorch's is: on while a
+block is open in any thread (:class:`GlobalFlag`).
 
 Both are written the same way, by :class:`Switch`: re-entrant, usable as a decorator,
 and each ``with`` restores exactly what its own entry found.
@@ -14,6 +15,7 @@ This module imports nothing from the rest of the engine.
 from __future__ import annotations
 
 import contextlib
+import threading
 from contextvars import ContextVar
 from typing import Any
 
@@ -21,38 +23,58 @@ __all__ = ["enable_grad", "is_grad_enabled", "no_grad"]
 
 
 class GlobalFlag:
-    """A process-wide flag with :class:`~contextvars.ContextVar`'s ``get``/``set``/``reset``.
+    """A process-wide switch: on while at least one block that turned it on is open, in
+    any thread. Same ``get``/``set``/``reset`` as a :class:`~contextvars.ContextVar`.
 
-    >>> flag = GlobalFlag(False)
+    It counts the open blocks rather than saving and restoring a value, so blocks that
+    overlap in two threads neither switch it off under the one still inside (when the
+    first leaves) nor leave it on for good (when the last restores what the first found),
+    as saving and restoring would (PyTorch's anomaly mode does).
+
+    >>> flag = GlobalFlag()
     >>> token = flag.set(True); flag.get()
     True
     >>> flag.reset(token); flag.get()
     False
     """
 
-    def __init__(self, value: bool) -> None:
-        self.value = value
+    def __init__(self) -> None:
+        self.value = False
+        self._open = 0
+        self._lock = threading.Lock()
 
     def get(self) -> bool:
         return self.value
 
-    def set(self, value: bool) -> bool:
-        old, self.value = self.value, value
-        return old  # the token: what to restore
+    def set(self, value: bool) -> None:
+        if value is not True:
+            raise ValueError("a GlobalFlag is only switched on, by a block")
+        with self._lock:
+            self._open += 1
+            self.value = True
 
-    def reset(self, token: bool) -> None:
-        self.value = token
+    def reset(self, token: None) -> None:
+        with self._lock:
+            self._open -= 1
+            self.value = self._open > 0
+
+
+# The tokens of the switches open in this thread (or asyncio task), innermost last. One
+# switch object may be open in several threads at once (a module-level `no_grad()`), so
+# the tokens cannot live on the object: each `with` restores what its own entry found.
+_OPEN: ContextVar[tuple[tuple[Any, Any], ...]] = ContextVar("tensorgraph_open", default=())
 
 
 class Switch(contextlib.ContextDecorator):
     """A context manager (and decorator) that sets ``FLAG`` to ``VALUE`` inside its block.
 
     Subclasses name the flag (a ContextVar or a :class:`GlobalFlag`) and the value.
-    Entering saves the flag's state on a stack, leaving restores it, so one object may be
-    entered again inside its own block; as a decorator each call gets a fresh object.
+    Entering saves the flag's state for this thread (and asyncio task), leaving restores
+    it, so one object may be entered again inside its own block, and in several threads
+    at once; as a decorator each call gets a fresh object.
 
     >>> class shouting(Switch):
-    ...     FLAG, VALUE = GlobalFlag(False), True
+    ...     FLAG, VALUE = GlobalFlag(), True
     >>> with shouting():
     ...     shouting.FLAG.get()
     True
@@ -61,18 +83,20 @@ class Switch(contextlib.ContextDecorator):
     FLAG: Any  # ContextVar[bool] or GlobalFlag
     VALUE: bool
 
-    def __init__(self) -> None:
-        self._tokens: list[Any] = []
-
     def _recreate_cm(self) -> Switch:
         return type(self)()  # a decorated function may run in several threads at once
 
     def __enter__(self) -> Switch:
-        self._tokens.append(self.FLAG.set(self.VALUE))
+        token = self.FLAG.set(self.VALUE)
+        _OPEN.set((*_OPEN.get(), (self.FLAG, token)))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.FLAG.reset(self._tokens.pop())
+        open_ = _OPEN.get()
+        # The innermost open switch of this flag: blocks nest, so it is this one's.
+        i = max(i for i, (flag, _) in enumerate(open_) if flag is self.FLAG)
+        _OPEN.set(open_[:i] + open_[i + 1 :])
+        self.FLAG.reset(open_[i][1])
 
 
 GRAD_ENABLED: ContextVar[bool] = ContextVar("tensorgraph_grad_enabled", default=True)
