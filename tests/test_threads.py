@@ -154,54 +154,31 @@ def test_predict_on_the_model_being_refit() -> None:
 
 
 def test_nested_no_grad_across_threads() -> None:
-    """Two threads nest no_grad and enable_grad in opposite orders, in lock step: at every
-    step each sees only its own nesting, and records a graph exactly when it should."""
+    """Two threads nest no_grad and enable_grad in different orders, in lock step: after
+    every step each records a graph exactly when its own nesting says so."""
     barrier = threading.Barrier(2)
+    switches = {"+no": tg.no_grad, "+en": tg.enable_grad}
 
-    def records() -> bool:
-        w = tg.tensor([1.0, 2.0], requires_grad=True)
-        return (w * w).sum().requires_grad
-
-    def left() -> list[bool]:
-        seen = []
-        barrier.wait(WAIT)
-        with tg.no_grad():
-            barrier.wait(WAIT)
-            seen.append(records())
-            with tg.enable_grad():
+    def follow(script: list[str]) -> list[bool]:
+        seen, blocks = [], []
+        try:
+            for step in script:  # "+no"/"+en" opens a block, "-" closes the innermost
                 barrier.wait(WAIT)
-                seen.append(records())
-                with tg.no_grad():
-                    barrier.wait(WAIT)
-                    seen.append(records())
-                barrier.wait(WAIT)
-                seen.append(records())
-            barrier.wait(WAIT)
-            seen.append(records())
-        barrier.wait(WAIT)
-        seen.append(records())
+                if step in switches:
+                    blocks.append(switches[step]())
+                    blocks[-1].__enter__()
+                elif step == "-":
+                    blocks.pop().__exit__(None, None, None)
+                w = tg.tensor([1.0, 2.0], requires_grad=True)
+                seen.append((w * w).sum().requires_grad)
+        finally:
+            for block in reversed(blocks):
+                block.__exit__(None, None, None)
         return seen
 
-    def right() -> list[bool]:
-        seen = []
-        barrier.wait(WAIT)
-        barrier.wait(WAIT)
-        seen.append(records())
-        with tg.no_grad():
-            barrier.wait(WAIT)
-            seen.append(records())
-            barrier.wait(WAIT)
-            seen.append(records())
-            with tg.enable_grad():
-                barrier.wait(WAIT)
-                seen.append(records())
-            barrier.wait(WAIT)
-            seen.append(records())
-        barrier.wait(WAIT)
-        seen.append(records())
-        return seen
-
-    a, b = _run_threads(left, right)
+    left = ["+no", "+en", "+no", "-", "-", "-"]
+    right = [".", "+no", ".", "+en", "-", "-"]
+    a, b = _run_threads(lambda: follow(left), lambda: follow(right))
     assert a == [False, True, False, True, False, True]
     assert b == [True, False, False, True, False, True]
     assert tg.is_grad_enabled()
