@@ -171,6 +171,7 @@ OPERANDS: dict[str, Callable[[tg.Tensor, np.ndarray], tg.Tensor]] = {
     "a @ x": lambda x, a: (a @ x).sum(),
     "maximum(x, a)": lambda x, a: tg.maximum(x, a).sum(),
     "tensor(a, copy=False) * x": lambda x, a: (tg.tensor(a, copy=False) * x).sum(),
+    "Tensor(a) * x": lambda x, a: (tg.Tensor(a) * x).sum(),
 }
 
 
