@@ -85,11 +85,13 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     try:
         return normalize_axis_tuple(axis, ndim)
-    except (np.exceptions.AxisError, TypeError):
+    except np.exceptions.AxisError:
         # numpy's AxisError is both a ValueError and an IndexError, so either except works.
         raise np.exceptions.AxisError(
             f"axis {axis!r} is out of range for a tensor with {ndim} dimension(s)"
         ) from None
+    except TypeError:  # axis=1.0 or "a": not out of range, not an axis at all (as numpy)
+        raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}") from None
     except ValueError:  # numpy's "repeated axis"
         raise ValueError(f"axis {axis!r} names an axis twice") from None
 

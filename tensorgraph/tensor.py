@@ -67,10 +67,41 @@ def _as_array(data: Any, dtype: Any = None, where: str = "tensor") -> np.ndarray
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{where}: expected numbers, got {arr.dtype} data {_short(data)}")
     if dtype is not None:
-        return arr.astype(dtype, copy=False)
+        return _cast(arr, dtype, where)
     if arr.dtype.kind in "iub":
         return arr.astype(np.float64)
     return arr
+
+
+def _cast(arr: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
+    """``arr`` as ``dtype``, refusing values the cast would lose rather than wrapping or
+    garbling them: NaN, inf or out-of-range values into an integer dtype (numpy and
+    PyTorch refuse those too), finite values that would overflow to inf. Fractions are
+    cut toward 0, as numpy and PyTorch do."""
+    if arr.dtype == dtype:
+        return arr
+    bad = None
+    if dtype.kind in "iu" and arr.dtype.kind in "fiu":
+        low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr) | (arr <= low - 1) | (arr >= high + 1)
+        else:
+            bad = (arr < low) | (arr > high)
+        out = None if bad.any() else arr.astype(dtype)
+    else:
+        with np.errstate(over="ignore"):
+            out = arr.astype(dtype)
+        if dtype.kind == "f" and arr.dtype.kind in "fiu":
+            bad = np.isinf(out) & ~np.isinf(arr)
+    if bad is not None and bad.any():
+        value = arr[np.unravel_index(int(np.argmax(bad)), arr.shape)].item()
+        holds = (
+            f"{np.iinfo(dtype).min} to {np.iinfo(dtype).max}"
+            if dtype.kind in "iu"
+            else f"finite values up to {np.finfo(dtype).max:.3g} in size"
+        )
+        raise ValueError(f"{where}: {value!r} does not fit in {dtype} (it holds {holds})")
+    return out
 
 
 def _axis_keywords(axis: Axis, keepdims: bool, torch_names: dict[str, Any]) -> dict[str, Any]:
