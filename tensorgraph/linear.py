@@ -23,8 +23,10 @@ Decisions worth knowing:
   descent), as scikit-learn's MLPClassifier does (silently here: tiny teaching sets
   are the norm).
 - Each epoch visits every example once in a fresh random order (the last batch may be
-  smaller). A loss that becomes inf or NaN stops ``fit`` with a FloatingPointError:
-  the learning rate is too large.
+  smaller). A loss that becomes inf or NaN stops ``fit`` with a FloatingPointError
+  naming the setting to change: usually the learning rate; ``reg`` too when its penalty
+  overflowed first (``reg * learning_rate >= 1 + momentum`` makes the L2 penalty alone
+  diverge); ``delta`` or the features' scale when the first loss already overflows.
 - The bias b is not regularized.
 """
 
@@ -74,46 +76,87 @@ def _check_count(where: str, name: str, value: Any) -> int:
     return int(value)
 
 
-def _features(where: str, X: Any) -> np.ndarray:
-    """X as a finite 2-D float array: float32 stays float32, the rest become float64."""
+def _features(where: str, X: Any, name: str = "X") -> np.ndarray:
+    """X as a finite 2-D float array: float32 stays float32, the rest become float64.
+    ``name`` is what messages call it (``X_val`` for the validation split)."""
     if isinstance(X, Tensor):
         X = X._data
-    X = np.asarray(X)
+    try:
+        X = np.asarray(X)
+    except (TypeError, ValueError) as err:  # ragged rows
+        raise ValueError(f"{where}: cannot read {name} as a 2-D array: {err}") from None
     if X.dtype.kind not in "fiub":
-        raise TypeError(f"{where}: X must be numeric, got dtype {X.dtype}")
+        raise TypeError(f"{where}: {name} must be numeric, got dtype {X.dtype}")
     if X.ndim != 2:
-        raise ValueError(f"{where}: X must be 2-D (N examples, D features), got shape {X.shape}")
+        raise ValueError(
+            f"{where}: {name} must be 2-D (N examples, D features), got shape {X.shape}"
+        )
     if X.shape[0] == 0:
-        raise ValueError(f"{where}: X has no rows (shape {X.shape})")
+        raise ValueError(f"{where}: {name} has no rows (shape {X.shape})")
     if X.dtype != np.float32:
         X = X.astype(np.float64, copy=False)
     # min and max propagate NaN and see inf, without a bool array the size of X.
     if X.size and not (np.isfinite(X.min()) and np.isfinite(X.max())):
         bad = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
-            f"{where}: X holds {X[tuple(bad)]} at row {bad[0]}, column {bad[1]}; "
+            f"{where}: {name} holds {X[tuple(bad)]} at row {bad[0]}, column {bad[1]}; "
             "every feature must be a finite number"
         )
     return X
 
 
-def _targets(where: str, y: Any, n: int) -> np.ndarray:
+def _targets(where: str, y: Any, n: int, name: str = "y") -> np.ndarray:
+    """Labels as a 1-D array of n numbers or strings, as scikit-learn accepts them:
+    strings and numbers never mixed (``["cat", 1]``), numbers never continuous (0.5).
+    ``name`` is what messages call them (``y_val``: one per row of ``X_val``)."""
+    rows = "X" + name[1:]
     if isinstance(y, Tensor):
         y = y._data
-    y = np.asarray(y)
-    if y.dtype.kind == "O":
-        if not all(isinstance(v, str) for v in y.ravel()):
-            raise TypeError(f"{where}: labels y must be numbers or strings, got {_short(y)}")
-        y = y.astype(str)
-    if y.dtype.kind not in "iubfU":
-        raise TypeError(f"{where}: labels y must be numbers or strings, got dtype {y.dtype}")
-    if y.ndim != 1 or len(y) != n:
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError) as err:  # ragged lists
+        raise ValueError(f"{where}: cannot read labels {name}: {err}") from None
+    if arr.ndim != 1 or len(arr) != n:
         raise ValueError(
-            f"{where}: y must be 1-D with one label per row of X ({n}), got shape {y.shape}"
+            f"{where}: {name} must be 1-D with one label per row of {rows} ({n}), "
+            f"got shape {arr.shape}"
         )
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError(f"{where}: labels y hold NaN or inf")
-    return y
+    if arr.dtype.kind == "O" or (arr.dtype.kind == "U" and not isinstance(y, np.ndarray)):
+        # Python objects: numpy would turn ["cat", 1] into the strings "cat" and "1".
+        arr = _one_kind(where, list(y) if arr.dtype.kind == "U" else list(arr), name)
+    if arr.dtype.kind not in "iubfU":
+        raise TypeError(f"{where}: labels {name} must be numbers or strings, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all():
+            i = int(np.argmin(finite))
+            raise ValueError(f"{where}: labels {name} hold NaN or inf ({name}[{i}] is {arr[i]})")
+        whole = arr == np.round(arr)
+        if not whole.all():
+            i = int(np.argmin(whole))
+            raise ValueError(
+                f"{where}: label {name}[{i}] is {arr[i]}, not a class: labels are integers "
+                "or strings (continuous values are a regression target, which a "
+                "classifier refuses, as scikit-learn does)"
+            )
+    return arr
+
+
+def _one_kind(where: str, values: list[Any], name: str) -> np.ndarray:
+    """Labels given as Python objects: all strings, or all numbers, never a mix."""
+    strings = [isinstance(v, str) for v in values]
+    if all(strings):
+        return np.array(values, dtype=str)
+    if any(strings):
+        i, j = strings.index(True), strings.index(False)
+        raise ValueError(
+            f"{where}: labels {name} mix strings and numbers ({values[i]!r} at {name}[{i}], "
+            f"{values[j]!r} at {name}[{j}]); give one type, as scikit-learn requires"
+        )
+    arr = np.array(values)  # numbers held as objects
+    if arr.dtype.kind not in "iubf":
+        raise TypeError(f"{where}: labels {name} must be numbers or strings, got {_short(values)}")
+    return arr
 
 
 @dataclass(eq=False, kw_only=True)
@@ -265,8 +308,8 @@ class LinearClassifier:
         self.n_features_in_ = d
         val = None
         if X_val is not None:
-            X_val = self._check_X(where, X_val)
-            val = (X_val, self._encode(where, y_val, len(X_val)))
+            X_val = self._check_X("fit", X_val, name="X_val")
+            val = (X_val, self._encode("fit", y_val, len(X_val), name="y_val"))
 
         batch = min(self.batch_size, n)  # larger than the data: full-batch descent
         opt = SGD([self.W, self.b], lr=self.learning_rate, momentum=self.momentum)
@@ -308,11 +351,8 @@ class LinearClassifier:
             loss = self._loss_tensor(X[idx], y[idx])  # one gather of the batch
             value = float(loss._data)
             if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"{type(self).__name__}.fit: the loss became {value} at epoch {epoch + 1}, "
-                    f"step {len(history['loss']) + 1}: training diverged; lower "
-                    f"learning_rate (now {self.learning_rate:g})"
-                )
+                step = len(history["loss"]) + 1
+                raise FloatingPointError(self._divergence(loss, value, epoch, step))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -328,6 +368,44 @@ class LinearClassifier:
                 shown["val"] = f"{history['val_accuracy'][-1]:.3f}"
             bar.set_postfix(shown, refresh=False)
 
+    def _divergence(self, loss: Tensor, value: float, epoch: int, step: int) -> str:
+        """Why the loss became inf or NaN, naming the setting to change: delta or the
+        features' scale when it happens before any update, reg when its penalty term
+        overflowed first (the data loss still finite), else the learning rate."""
+        where = f"{type(self).__name__}.fit: the loss became {value} at epoch {epoch + 1}"
+        lr, reg = self.learning_rate, self.reg
+        if step == 1:  # before any update: neither learning_rate nor reg is the cause
+            delta = getattr(self, "delta", None)
+            if delta is not None:
+                margins, squared = len(self.classes_) - 1, getattr(self, "squared", False)
+                if not math.isfinite(margins * delta * (delta if squared else 1.0)):
+                    return (
+                        f"{where}, before any update: delta = {delta:g} alone makes the hinge "
+                        f"loss overflow ({margins} margins of {delta:g}"
+                        + (", squared" if squared else "")
+                        + "); lower delta"
+                    )
+            return (
+                f"{where}, before any update: the features are too large for the scores "
+                "X @ W.T + b to stay finite; scale X first (tg.data.Standardizer)"
+            )
+        where += f", step {step}: training diverged"
+        data, penalty = (loss.inputs[0]._data, loss.inputs[1]._data) if reg else (loss._data, 0)
+        if np.isfinite(data) and not np.isfinite(penalty):
+            # W grew until reg * R(W) overflowed while the data loss stayed finite.
+            mu = self.momentum
+            why = (
+                f"reg * learning_rate = {reg * lr:g} is at least 1 + momentum = {1 + mu:g}, "
+                "so the L2 penalty alone makes W grow at every step"
+                if self.regularizer == "l2" and reg * lr >= 1 + mu
+                else "W grew until the penalty reg * R(W) overflowed"
+            )
+            return (
+                f"{where} in the penalty: {why}; lower reg (now {reg:g}) or learning_rate "
+                f"(now {lr:g})"
+            )
+        return f"{where}; lower learning_rate (now {lr:g})"
+
     # ----- prediction -----
 
     def _check_fitted(self, where: str) -> None:
@@ -337,27 +415,28 @@ class LinearClassifier:
                 "call fit(X, y) first"
             )
 
-    def _check_X(self, where: str, X: Any) -> np.ndarray:
+    def _check_X(self, where: str, X: Any, name: str = "X") -> np.ndarray:
+        """X for the method ``where`` of a trained classifier (messages call it ``name``)."""
         self._check_fitted(where)
-        X = _features(f"{type(self).__name__}.{where}", X)
+        X = _features(f"{type(self).__name__}.{where}", X, name)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"{type(self).__name__}.{where}: X has {X.shape[1]} features per row, "
+                f"{type(self).__name__}.{where}: {name} has {X.shape[1]} features per row, "
                 f"the classifier was trained on {self.n_features_in_}"
             )
         return X.astype(self.W.dtype, copy=False)
 
-    def _encode(self, where: str, y: Any, n: int) -> np.ndarray:
+    def _encode(self, where: str, y: Any, n: int, name: str = "y") -> np.ndarray:
         """Original labels -> class indices 0..K-1 (unknown labels are an error)."""
-        y = _targets(f"{type(self).__name__}.{where}", y, n)
+        y = _targets(f"{type(self).__name__}.{where}", y, n, name)
         idx = np.searchsorted(self.classes_, y)
         idx = np.minimum(idx, len(self.classes_) - 1)
         unknown = self.classes_[idx] != y
         if np.any(unknown):
             i = int(np.argmax(unknown))
             raise ValueError(
-                f"{type(self).__name__}.{where}: label {y[i].item()!r} (y[{i}]) is not one of the "
-                f"classes seen in fit: {self.classes_.tolist()}"
+                f"{type(self).__name__}.{where}: label {y[i].item()!r} ({name}[{i}]) is not one "
+                f"of the classes seen in fit: {self.classes_.tolist()}"
             )
         return idx
 

@@ -221,7 +221,7 @@ def test_progress_bar(capsys) -> None:
 def test_divergence_is_a_floating_point_error() -> None:
     X, y = _toy()
     with pytest.raises(FloatingPointError, match="training diverged; lower learning_rate"):
-        tg.LinearSVM(learning_rate=1e300, epochs=3, verbose=False).fit(X * 1e10, y)
+        tg.LinearSVM(learning_rate=1e300, reg=0.0, epochs=3, verbose=False).fit(X * 1e10, y)
 
 
 def test_repr_and_get_params() -> None:
