@@ -18,6 +18,7 @@ is freed by reference counting alone.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,10 @@ Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 Axis = int | tuple[int, ...] | None
 
 _EMPTY: dict[str, Any] = {}
+# Held while a backward pass adds into .grad: a read-add-write that two threads sharing a
+# leaf would otherwise interleave (numpy lets go of the GIL while it adds), losing one's
+# gradient; PyTorch accumulates under a lock too.
+_ACCUMULATING = threading.Lock()
 _SHELL: Any = object()  # Tensor.__new__ without data: an empty object for copy and pickle
 
 
@@ -499,14 +504,15 @@ class Tensor:
         order = topological_order(self)
         sums = {self: _seed(self, grad, "backward")}
         _backprop(order, sums)
-        for node in order:
-            g = sums.get(node)
-            if node._backward is not None:
-                node.grad = g  # intermediates start afresh each pass
-            elif g is not None:
-                # A leaf's gradient is the user's to keep and change: never hand out an
-                # array the walk shares with another node (add sends g to both sides).
-                node.grad = np.array(g) if node.grad is None else np.asarray(node.grad + g)
+        with _ACCUMULATING:  # backward passes in other threads may share a leaf (W)
+            for node in order:
+                g = sums.get(node)
+                if node._backward is not None:
+                    node.grad = g  # intermediates start afresh each pass
+                elif g is not None:
+                    # A leaf's gradient is the user's to keep and change: never hand out
+                    # an array the walk shares with another node (add sends g to both).
+                    node.grad = np.array(g) if node.grad is None else np.asarray(node.grad + g)
 
 
 # What an op or operator accepts: a tensor, a number or an array.

@@ -3,7 +3,8 @@
 Grad mode belongs to the thread (and to the asyncio task), as in PyTorch: a ``no_grad``
 in one never stops another from recording. Classifiers fit in parallel threads give
 exactly what sequential fits with the same seed give, and a ``predict()`` in one thread
-never breaks a ``fit()`` in another. Anomaly mode is process-wide, as PyTorch's, and on
+never breaks a ``fit()`` in another. Backward passes in parallel threads add into a
+shared leaf's ``.grad`` without losing one. Anomaly mode is process-wide, as PyTorch's, and on
 while a block is open in any thread. The in-place log is shared: a write in one thread
 to an array another thread's graph saved makes that backward refuse, and writes logged
 at the same moment never lose the newest tick.
@@ -279,6 +280,23 @@ def test_backward_in_parallel_threads_matches_torch() -> None:
         Wt = torch.tensor(w0, requires_grad=True)
         (torch.tanh(torch.tensor(x0) @ Wt) ** 2).sum().backward()
         np.testing.assert_allclose(g, Wt.grad.numpy(), rtol=1e-12)
+
+
+def test_backward_passes_in_parallel_add_into_a_shared_leaf() -> None:
+    # Hogwild: threads backpropagate their own graphs into one parameter. numpy lets go
+    # of the GIL while it adds large arrays, so an unlocked read-add-write of W.grad lost
+    # about a fifth of the passes; every one must count, as in PyTorch.
+    W = tg.tensor(np.ones(200_000), requires_grad=True)
+    x = np.arange(200_000.0)
+    barrier = threading.Barrier(4)
+
+    def passes() -> None:
+        barrier.wait(WAIT)
+        for _ in range(20):
+            (W * x).sum().backward()
+
+    _run_threads(passes, passes, passes, passes)
+    np.testing.assert_array_equal(W.grad, 80 * x)
 
 
 def test_writes_in_one_thread_do_not_disturb_another_threads_graphs() -> None:
