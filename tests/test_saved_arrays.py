@@ -233,6 +233,7 @@ BYPASSES: dict[str, Callable[[tg.Tensor], None]] = {
     "x.data.base": lambda x: x.data.base.__setitem__(0, 5.0),
     "readinto": lambda x: io.BytesIO(np.full(4, 5.0).tobytes()).readinto(x.data),
     "as_strided": _as_strided,
+    "torch.from_numpy(x.data)": lambda x: torch.from_numpy(x.data).mul_(2.0),
 }
 
 
