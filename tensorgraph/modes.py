@@ -6,8 +6,9 @@ asyncio task, as in PyTorch: it lives in a :class:`contextvars.ContextVar`, so a
 Anomaly mode (``tg.detect_anomaly()``) is process-wide, as PyTorch's is: on while a
 block is open in any thread (:class:`GlobalFlag`).
 
-Both are written the same way, by :class:`Switch`: re-entrant, usable as a decorator,
-and each ``with`` restores exactly what its own entry found.
+Both are written the same way, by :class:`Switch`: re-entrant, usable as a decorator
+(of a generator function too: each step runs inside, as in PyTorch), and each ``with``
+restores exactly what its own entry found.
 
 This module imports nothing from the rest of the engine.
 """
@@ -15,7 +16,10 @@ This module imports nothing from the rest of the engine.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -86,6 +90,11 @@ class Switch(contextlib.ContextDecorator):
     def _recreate_cm(self) -> Switch:
         return type(self)()  # a decorated function may run in several threads at once
 
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isgeneratorfunction(func):
+            return _each_step(type(self), func)
+        return super().__call__(func)
+
     def __enter__(self) -> Switch:
         token = self.FLAG.set(self.VALUE)
         _OPEN.set((*_OPEN.get(), (self.FLAG, token)))
@@ -97,6 +106,36 @@ class Switch(contextlib.ContextDecorator):
         i = max(i for i, (flag, _) in enumerate(open_) if flag is self.FLAG)
         _OPEN.set(open_[:i] + open_[i + 1 :])
         self.FLAG.reset(open_[i][1])
+
+
+def _each_step(switch: type[Switch], func: Callable[..., Any]) -> Callable[..., Any]:
+    """A generator function whose every step runs inside ``switch``, as PyTorch's
+    decorators do: its body runs at each ``next()``, long after the call returned, so
+    switching around the call alone would switch nothing."""
+
+    @functools.wraps(func)
+    def steps(*args: Any, **kwargs: Any) -> Any:
+        gen = func(*args, **kwargs)
+        try:
+            with switch():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with switch():
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with switch():
+                        response = gen.throw(exc)
+                else:
+                    with switch():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return steps
 
 
 GRAD_ENABLED: ContextVar[bool] = ContextVar("tensorgraph_grad_enabled", default=True)

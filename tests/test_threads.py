@@ -256,6 +256,53 @@ def test_asyncio_tasks_interleaving_no_grad_blocks() -> None:
     assert asyncio.run(main()) == [("in", False), ("in", False), ("out", True), ("out", True)]
 
 
+def test_no_grad_decorates_a_generator_step_by_step_as_in_torch() -> None:
+    # The body of a generator runs at each next(), after the decorated call returned:
+    # switching around the call alone recorded the graph after all.
+    @tg.no_grad()
+    def batches(w: tg.Tensor) -> Any:
+        received = yield (w * 2).requires_grad
+        yield received, tg.is_grad_enabled()
+        with tg.enable_grad():
+            yield (w * 2).requires_grad
+        return "done"
+
+    @torch.no_grad()
+    def torch_batches(w: Any) -> Any:
+        received = yield (w * 2).requires_grad
+        yield received, torch.is_grad_enabled()
+        with torch.enable_grad():
+            yield (w * 2).requires_grad
+        return "done"
+
+    ours = batches(tg.tensor(1.0, requires_grad=True))
+    theirs = torch_batches(torch.tensor(1.0, requires_grad=True))
+    for gen in (ours, theirs):
+        assert next(gen) is False
+        assert tg.is_grad_enabled() and torch.is_grad_enabled()  # not leaked between steps
+        assert gen.send("sent") == ("sent", False)
+        assert next(gen) is True
+        with pytest.raises(StopIteration, match="done"):
+            next(gen)
+    assert batches.__name__ == "batches"
+
+
+def test_a_generator_closed_or_thrown_into_early_restores_grad_mode() -> None:
+    @tg.no_grad()
+    def endless() -> Any:
+        try:
+            while True:
+                yield tg.is_grad_enabled()
+        except ValueError:
+            yield "caught"
+
+    gen = endless()
+    assert next(gen) is False
+    assert gen.throw(ValueError("stop")) == "caught"
+    gen.close()
+    assert tg.is_grad_enabled()
+
+
 # ----- backward in parallel -----
 
 
