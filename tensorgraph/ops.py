@@ -710,7 +710,9 @@ def swapaxes(x: Operand, axis1: int, axis2: int) -> Tensor:
     x = constant(x, None, "swapaxes")
     perm = list(range(x.ndim))
     try:  # one axis at a time: (0, -1) of a 1-D tensor name the same axis, as numpy allows
-        (a1,), (a2,) = _axes(axis1, x.ndim), _axes(axis2, x.ndim)
+        (a1,), (a2,) = (_axes(operator.index(a), x.ndim) for a in (axis1, axis2))
+    except TypeError:
+        raise TypeError(f"swapaxes: axis must be an int, got {axis1!r} and {axis2!r}") from None
     except ValueError as err:
         raise type(err)(f"swapaxes: {err}") from None
     perm[a1], perm[a2] = perm[a2], perm[a1]

@@ -230,6 +230,13 @@ def test_other_axis_errors(make: Callable[[tg.Tensor], Any]) -> None:
     assert isinstance(err.value, IndexError) and isinstance(err.value, ValueError)
 
 
+@pytest.mark.parametrize("axis", [1.0, "a", (0, 1)], ids=repr)
+def test_swapaxes_of_something_not_an_axis_is_a_type_error(axis: Any) -> None:
+    x = tg.tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="^swapaxes: axis must be an int"):
+        x.swapaxes(0, axis)
+
+
 def test_except_index_error_catches_index_and_axis_errors_alike() -> None:
     x = tg.tensor(np.ones((2, 3)), requires_grad=True)
     for make in (lambda: x[2], lambda: x[:, [0, 3]], lambda: x.sum(2), lambda: x.T.max(5)):
