@@ -271,7 +271,9 @@ def _public(
             out, rule, attrs = result
         else:
             out, rule = result
-            attrs = {n: v for n, v, inp in zip(names, values, is_input, strict=True) if not inp}
+            attrs = {
+                n: _frozen(v) for n, v, inp in zip(names, values, is_input, strict=True) if not inp
+            }
         return Tensor._make(out, name, tensors, rule, attrs)
 
     public = binary if fast and len(names) == 2 else unary if fast and len(names) == 1 else general
@@ -280,6 +282,18 @@ def _public(
     public.__module__ = forward.__module__
     public.__wrapped__ = forward  # type: ignore[attr-defined]
     return public
+
+
+def _frozen(value: Any) -> Any:
+    """An attribute as the record keeps it: a list becomes a tuple and an array a
+    read-only copy, so a later change to the caller's object cannot change the record
+    (``viz.check`` re-runs ops from it, gradcheck reads kinks from it)."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, np.ndarray):
+        value = value.copy()
+        value.flags.writeable = False
+    return value
 
 
 def _bind(

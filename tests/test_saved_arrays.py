@@ -162,6 +162,18 @@ def test_a_classifier_loss_keeps_its_own_batch() -> None:
     np.testing.assert_array_equal(clf.W.grad, expected)
 
 
+@pytest.mark.parametrize("make", [list, np.array], ids=["list", "array"])
+def test_an_axis_list_changed_later_leaves_the_record_alone(make: Callable) -> None:
+    # viz.check re-runs an op from t.attrs: the caller's list must not be the record.
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    axis = make([0])
+    m = x.max(axis=axis)
+    axis[0] = 1
+    assert m.attrs["axis"] == (0,)
+    again = tg.OPS["max"].call([x], m.attrs)
+    np.testing.assert_array_equal(again.data, m.data)
+
+
 # ----- operands an op keeps by reference: a known gap, caught by detect_anomaly -----
 
 OPERANDS: dict[str, Callable[[tg.Tensor, np.ndarray], tg.Tensor]] = {
