@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Backward, Tensor, _as_array
+from .tensor import Backward, Tensor, _as_array, _new
 
 Array = np.ndarray  # in an op's signature: an input, given as its array
 Arrays = Sequence[np.ndarray]  # a sequence of inputs (cat, stack)
@@ -219,7 +219,6 @@ def _public(
         except (ValueError, TypeError, IndexError) as err:
             raise _named(err, name, tensors, broadcasting) from None
 
-    make = Tensor._make  # bound once: the hot paths below call it for every result
     fast = all(is_input) and not any(variadic) and not wants_needs
 
     # The hot paths (a + b, exp(x)): every parameter an input, one or two of them.
@@ -232,7 +231,7 @@ def _public(
             out, rule = forward(a._data, b._data)
         except (ValueError, TypeError, IndexError) as err:
             raise _named(err, name, (a, b), broadcasting) from None
-        return make(out, name, (a, b), rule)
+        return _new(Tensor, out, name, (a, b), rule, None)
 
     def unary(x: Any = _MISSING, /, *more: Any, **kwargs: Any) -> Tensor:
         if kwargs or more or x is _MISSING:
@@ -243,7 +242,7 @@ def _public(
             out, rule = forward(x._data)
         except (ValueError, TypeError, IndexError) as err:
             raise _named(err, name, (x,), broadcasting) from None
-        return make(out, name, (x,), rule)
+        return _new(Tensor, out, name, (x,), rule, None)
 
     def general(*args: Any, **kwargs: Any) -> Tensor:
         values = _bind(name, names, where, defaults, args, kwargs)
@@ -274,7 +273,7 @@ def _public(
             attrs = {
                 n: _frozen(v) for n, v, inp in zip(names, values, is_input, strict=True) if not inp
             }
-        return Tensor._make(out, name, tensors, rule, attrs)
+        return _new(Tensor, out, name, tensors, rule, attrs)
 
     public = binary if fast and len(names) == 2 else unary if fast and len(names) == 1 else general
     public.__name__ = public.__qualname__ = name
@@ -359,9 +358,9 @@ def constant(x: Any, like: np.dtype | None, where: str) -> Tensor:
         return x
     if like is not None and like.kind == "f":
         if isinstance(x, int | float) and not isinstance(x, bool):
-            return Tensor._make(np.asarray(x, dtype=like), None, (), None)
+            return _new(Tensor, np.asarray(x, dtype=like), None, (), None, None)
         if isinstance(x, np.ndarray) and x.dtype.kind in "iub":
-            return Tensor._make(x.astype(like), None, (), None)
+            return _new(Tensor, x.astype(like), None, (), None, None)
     # Name the op in the message ("mul: complex numbers are not supported (got 1j)").
     return Tensor(_as_array(x, where=where))
 

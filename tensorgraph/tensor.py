@@ -34,10 +34,11 @@ Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 Axis = int | tuple[int, ...] | None
 
 _EMPTY: dict[str, Any] = {}
-# Held while a backward pass adds into .grad: a read-add-write that two threads sharing a
-# leaf would otherwise interleave (numpy lets go of the GIL while it adds), losing one's
-# gradient; PyTorch accumulates under a lock too.
-_ACCUMULATING = threading.Lock()
+# Held while backward() reads the leaves' .grad and adds this pass into them: two threads
+# sharing a leaf would otherwise interleave the read and the write (numpy lets go of the
+# GIL while it adds), and one pass's gradient would be lost. PyTorch accumulates under a
+# lock too.
+_ACCUMULATING = threading.RLock()
 _SHELL: Any = object()  # Tensor.__new__ without data: an empty object for copy and pickle
 
 
@@ -501,18 +502,18 @@ class Tensor:
         >>> x.grad
         array([2., 4.])
         """
-        order = topological_order(self)
-        sums = {self: _seed(self, grad, "backward")}
-        _backprop(order, sums)
-        with _ACCUMULATING:  # backward passes in other threads may share a leaf (W)
+        order, seed = _start(self, grad, "backward")
+        with _ACCUMULATING:  # passes in other threads may share a leaf (W): one at a time
+            sums: dict[Tensor, np.ndarray] = {}
             for node in order:
-                g = sums.get(node)
                 if node._backward is not None:
-                    node.grad = g  # intermediates start afresh each pass
-                elif g is not None:
-                    # A leaf's gradient is the user's to keep and change: never hand out
-                    # an array the walk shares with another node (add sends g to both).
-                    node.grad = np.array(g) if node.grad is None else np.asarray(node.grad + g)
+                    node.grad = None  # intermediates start afresh each pass
+                elif node.grad is not None:
+                    sums[node] = node.grad  # leaf gradients accumulate across passes
+            if self._backward is None:  # backward() of a leaf: its gradient is the seed
+                seed = np.array(seed) if self.grad is None else np.asarray(self.grad + seed)
+            sums[self] = self.grad = seed
+            _backprop(order, sums, store=True)
 
 
 # What an op or operator accepts: a tensor, a number or an array.
@@ -617,8 +618,8 @@ def backward_steps(root: Tensor, grad: Any = None) -> Iterator[BackwardStep]:
     >>> [float(g) for g in next(backward_steps(x * x)).after]
     [3.0, 6.0]
     """
-    order = topological_order(root)
-    sums = {root: _seed(root, grad, "backward_steps")}
+    order, seed = _start(root, grad, "backward_steps")
+    sums = {root: seed}
     steps: list[BackwardStep] = []
     _backprop(order, sums, steps)
     yield from steps
@@ -635,8 +636,8 @@ def gradients(root: Tensor, grad: Any = None) -> dict[Tensor, np.ndarray]:
     >>> float(gradients(x * x)[x]), x.grad is None
     (6.0, True)
     """
-    order = topological_order(root)
-    sums = {root: _seed(root, grad, "gradients")}
+    order, seed = _start(root, grad, "gradients")
+    sums = {root: seed}
     _backprop(order, sums)
     return sums
 
@@ -654,6 +655,15 @@ class SeedError(RuntimeError, ValueError):
     ...     print(str(err)[:40])
     backward: the output has shape (2,); pas
     """
+
+
+def _start(root: Tensor, grad: Any, where: str) -> tuple[list[Tensor], np.ndarray]:
+    """What every backward pass checks before any gradient moves: the graph's order, the
+    seed, and that no array its rules hold was changed in place since its op ran."""
+    seed = _seed(root, grad, where)
+    order = topological_order(root)
+    check_unchanged(order)
+    return order, seed
 
 
 def _seed(root: Tensor, grad: Any, where: str) -> np.ndarray:
@@ -686,19 +696,25 @@ def _seed(root: Tensor, grad: Any, where: str) -> np.ndarray:
 
 
 def _backprop(
-    order: list[Tensor], sums: dict[Tensor, np.ndarray], steps: list[BackwardStep] | None = None
+    order: list[Tensor],
+    sums: dict[Tensor, np.ndarray],
+    steps: list[BackwardStep] | None = None,
+    store: bool = False,
 ) -> None:
     """The backward pass, written once: every gate of ``order`` in reverse, each sending
-    its upstream gradient through its rule to its inputs, summed into ``sums``.
+    its upstream gradient through its rule to its inputs, summed into ``sums``. (The
+    callers check the graph first, with :func:`_start`.)
 
-    ``sums`` starts with the seed of the root and ends with every tensor's gradient.
-    Given a list ``steps``, a :class:`BackwardStep` per gate is appended to it.
+    ``sums`` starts with the seed of the root (and, for ``backward()``, the leaves'
+    gradients of earlier passes) and ends with every tensor's gradient. Given a list
+    ``steps``, a :class:`BackwardStep` per gate is appended to it; with ``store`` each
+    sum is also written to the tensor's ``.grad`` as it is made (``backward()``).
     """
-    check_unchanged(order)  # no saved array changed in place since its op ran
     anomaly = ANOMALY.value
     recording = steps is not None
     record: list[tuple[Any, Any, Any]] = []
     get = sums.get
+    ndarray = np.ndarray
     for node in reversed(order):
         rule = node._backward
         if rule is None:
@@ -717,7 +733,7 @@ def _backprop(
                     record.append((None, get(inp), get(inp)))
                 continue
             data = inp._data
-            if type(g) is not np.ndarray:
+            if type(g) is not ndarray:
                 g = np.asarray(g)  # numpy returns scalars for 0-d arithmetic
             if g.shape != data.shape:
                 g = unbroadcast(g, data.shape)
@@ -725,14 +741,18 @@ def _backprop(
                 g = g.astype(data.dtype)
             old = get(inp)
             if old is None:
-                new = g
+                # A leaf's gradient becomes the user's array: never one the walk shares with
+                # another node (add sends g to both sides), so it is copied on arrival.
+                new = g if inp._backward is not None else np.array(g)
             else:
                 # Never written in place: a gradient array may be shared (add sends g to
                 # both sides), so a sum is always a new array.
                 new = old + g
-                if type(new) is not np.ndarray:  # 0-d + 0-d gives a numpy scalar
+                if type(new) is not ndarray:  # 0-d + 0-d gives a numpy scalar
                     new = np.asarray(new)
             sums[inp] = new
+            if store:
+                inp.grad = new
             if recording:
                 record.append((g, old, new))
         if recording:
