@@ -14,7 +14,8 @@ Writes to ``.data`` between forward and backward (``x.data[0] = 5``, ``W.data -=
 W.grad``) raise :class:`ModifiedInPlaceError` with or without this mode (``inplace.py``
 logs them). The copies kept here catch, in addition, writes that go around that log:
 to a numpy array a tensor shares (``copy=False``) or an op took as an operand (``x * a``),
-or through ``np.asarray(x.data)``.
+or through ``np.asarray(x.data)``, ``rng.random(out=x.data)``, ``np.nditer``, a
+memoryview, ctypes (the README's "Known gaps" lists them all).
 
 Build the graph inside the block: ops made outside it have no recorded line and no
 copies, though their backward gradients are still checked.

@@ -19,11 +19,14 @@ the same idea is kept off the per-op path, so building a graph costs nothing ext
   since, naming the op, the input and the line of the write. Ops whose rule reads no data
   (``add``, ``reshape``) are never flagged, as in PyTorch.
 
-What goes around the log: writes to an array a tensor shares (``tg.tensor(a,
-copy=False)``, as ``torch.from_numpy``) or an op took as an operand (``x * a`` keeps
-``a``), and writes through ``np.asarray(x.data)``,
-``.view(np.ndarray)``, memoryview or ctypes. ``tg.detect_anomaly()`` compares copies of
-the saved arrays and catches those as well.
+What goes around the log (the README's "Known gaps" lists it, and a test pins each):
+writes to an array a tensor shares (``tg.tensor(a, copy=False)``, as
+``torch.from_numpy``) or an op took as an operand (``x * a`` keeps ``a``), and writes
+that reach the memory around numpy's array interface: a generator's ``out=``,
+``np.nditer``, a memoryview, ctypes, ``readinto``, or a plain array or torch tensor over
+the same memory (``np.asarray(x.data)``, ``.view(np.ndarray)``, ``.base``,
+``as_strided``, ``torch.from_numpy``). ``tg.detect_anomaly()`` compares copies of the
+saved arrays and catches those as well.
 
     >>> import tensorgraph as tg
     >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
