@@ -90,7 +90,7 @@ def _cast(arr: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
     if dtype.kind in "iu" and arr.dtype.kind in "fiu":
         low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
         if arr.dtype.kind == "f":
-            bad = ~np.isfinite(arr) | (arr <= low - 1) | (arr >= high + 1)
+            bad = ~np.isfinite(arr) | (np.trunc(arr) < low) | (arr >= high + 1)
         else:
             bad = (arr < low) | (arr > high)
         out = None if bad.any() else arr.astype(dtype)

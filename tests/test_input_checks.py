@@ -104,6 +104,7 @@ def test_backward_accepts_what_torch_accepts() -> None:
         (300, np.int8, "300 does not fit in int8 (it holds -128 to 127)"),
         (-1, np.uint8, "-1 does not fit in uint8"),
         (2**63, np.int64, "9223372036854775808 does not fit in int64"),
+        (2.0**63, np.int64, "9.223372036854776e+18 does not fit in int64"),
         (float("nan"), np.int64, "nan does not fit in int64"),
         ([1.0, float("inf")], np.int32, "inf does not fit in int32"),
         (np.array([-129.0]), np.int8, "-129.0 does not fit in int8"),
@@ -134,6 +135,7 @@ def test_a_seed_that_overflows_the_output_dtype_is_refused() -> None:
     ("data", "dtype", "torch_dtype"),
     [
         ([1.7, -1.7, 127.9, -128.9], np.int8, torch.int8),  # cut toward 0, as torch
+        ([-(2.0**63), 2.0**62], np.int64, torch.int64),  # the ends that fit
         ([0.0, 2.5, np.nan, -np.inf], bool, torch.bool),  # nonzero is True
         ([np.inf, -np.inf, np.nan], np.float32, torch.float32),  # already not finite
         ([1, 2**24 + 1], np.float32, torch.float32),  # rounding is not overflow
