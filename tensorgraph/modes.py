@@ -103,7 +103,12 @@ class Switch(contextlib.ContextDecorator):
     def __exit__(self, *exc: object) -> None:
         open_ = _OPEN.get()
         # The innermost open switch of this flag: blocks nest, so it is this one's.
-        i = max(i for i, (flag, _) in enumerate(open_) if flag is self.FLAG)
+        i = max((i for i, (flag, _) in enumerate(open_) if flag is self.FLAG), default=None)
+        if i is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: leaving a block that this thread (or asyncio task) "
+                "did not enter; enter and leave it in the same one"
+            )
         _OPEN.set(open_[:i] + open_[i + 1 :])
         self.FLAG.reset(open_[i][1])
 

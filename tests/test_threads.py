@@ -214,6 +214,14 @@ def test_one_no_grad_object_open_in_two_threads_at_once() -> None:
     assert tg.is_grad_enabled()
 
 
+def test_leaving_a_block_entered_in_another_thread_is_a_clear_error() -> None:
+    block = tg.no_grad()
+    _run_threads(block.__enter__)  # entered there, never left there
+    with pytest.raises(RuntimeError, match="no_grad: leaving a block that this thread"):
+        block.__exit__(None, None, None)
+    assert tg.is_grad_enabled()
+
+
 def test_no_grad_in_one_asyncio_task_does_not_leak_into_another() -> None:
     async def quiet(inside: asyncio.Event, done: asyncio.Event) -> bool:
         with tg.no_grad():
