@@ -85,6 +85,10 @@ FORMS: dict[str, tuple[Any, Callable[[Any], Any] | None]] = {
     "x[range(2), 0]": ((range(2), 0), None),
     # a whole-number float tensor (what tg.tensor makes of ints) and a bool tensor
     "x[tg.tensor([1, 1])]": (tg.tensor([1, 1]), lambda u: u[torch.tensor([1, 1])]),
+    "x[np.array([1.0, -1.0])]": (  # whole-number floats: accepted, unlike numpy
+        np.array([1.0, -1.0]),
+        lambda u: u[torch.tensor([1, -1])],
+    ),
     "x[tg.tensor(x) > 5]": (tg.tensor(X0) > 5, lambda u: u[torch.from_numpy(X0 > 5)]),
     # numpy's meaning where torch's differs
     "x[0, :, (1, 1)]": (  # advanced indices split by a slice: their axis goes first
@@ -109,8 +113,10 @@ def _run(x0: np.ndarray, index: Any, torch_form: Callable[[Any], Any] | None) ->
     v = torch_form(u) if torch_form is not None else u[_torch_index(index)]
     assert y.shape == tuple(v.shape), (y.shape, tuple(v.shape))
     np.testing.assert_array_equal(y.data, v.detach().numpy())
-    if isinstance(index, tg.Tensor):
-        index = index.data if index.dtype == bool else index.data.astype(int)
+    if isinstance(index, tg.Tensor | np.ndarray) and index.dtype.kind == "f":
+        index = np.asarray(index).astype(int)
+    elif isinstance(index, tg.Tensor):
+        index = index.data
     assert y.shape == x0[index].shape  # numpy's reading
     seed = np.random.default_rng(0).standard_normal(y.shape)
     (y * seed).sum().backward()
