@@ -284,7 +284,7 @@ def pow(x: Array, exponent: float) -> Forward:  # noqa: A001 - mirrors tg.pow / 
 
 @op(
     "**",
-    "∂/∂a = b·a^(b-1),  ∂/∂b = a^b·ln(a)   (b a tensor; 0 where b = 0, resp. a = 0 and b ≥ 0)",
+    "∂/∂a = b·a^(b-1),  ∂/∂b = a^b·ln(a)   (torch's 0 at b = 0, and at a = 0 with b ≥ 0)",
     kind="elementwise",
     operator="**",
     methods=("__pow__", "__rpow__"),
