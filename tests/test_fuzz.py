@@ -15,6 +15,12 @@ must be either exactly 0 in *both* frameworks (an exact tie, e.g. maximum(x, x),
 both resolve by the same documented rule: half to each side, evenly among tied maxima,
 0 at the kink) or clearly away from 0; otherwise the step is redrawn on fresh inputs.
 
+The ops of issue 13 keep to the same rules: clamp's bounds and leaky_relu's kink are
+clear of the values or exactly on them, where's mask comes from values away from 0 (or
+is drawn at random), std is exactly 0 or clearly larger than the entries' rounding
+(its gradient divides by it), power's base is positive, and casts go through float32
+and back in both frameworks alike.
+
 Also fuzzed: the loss gates, detach/no_grad cuts, programs run under
 tg.detect_anomaly() (which must change nothing), float32 programs, where only the
 dtypes are compared (float32 rounding differs between numpy and torch), and in-place
