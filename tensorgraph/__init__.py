@@ -9,8 +9,9 @@
 (-20.0, [-8.0, 6.0, 2.0, 0.0])
 """
 
-from . import data, ops, optim, tune
+from . import creation, data, ops, optim, tune
 from .anomaly import AnomalyError, ModifiedInPlaceError, detect_anomaly, is_anomaly_enabled
+from .creation import *  # noqa: F403 - zeros, ones, randn, ... (creation.__all__)
 from .gradcheck import GradcheckKinkWarning, GradcheckResult, gradcheck, numerical_grad
 from .linear import LinearClassifier, LinearSVM, SoftmaxClassifier
 from .losses import l1, l2, softmax_loss, svm_loss
@@ -43,6 +44,7 @@ __all__ = [
     "SoftmaxClassifier",
     "Tensor",
     "backward_steps",
+    "creation",
     "data",
     "detect_anomaly",
     "enable_grad",
@@ -65,4 +67,4 @@ __all__ = [
     "tune",
     "unbroadcast",
 ]
-__all__ += ops.__all__
+__all__ += ops.__all__ + creation.__all__

@@ -17,8 +17,10 @@ regenerated.
 
 from __future__ import annotations
 
+import builtins
 import math
 import operator
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +32,7 @@ from .modes import is_grad_enabled
 from .registry import (
     OPS,
     Array,
+    Arrays,
     Forward,
     OpInfo,
     constant,
@@ -45,13 +48,23 @@ __all__ = [
     "OpInfo",
     "abs",
     "add",
+    "astype",
+    "cat",
+    "clamp",
+    "clip",
     "cos",
     "derivative_doc",
     "derivative_table",
     "div",
     "exp",
+    "expm1",
+    "flatten",
     "index",
+    "leaky_relu",
     "log",
+    "log1p",
+    "log_softmax",
+    "logsumexp",
     "matmul",
     "max",
     "maximum",
@@ -62,16 +75,24 @@ __all__ = [
     "neg",
     "op",
     "pow",
+    "power",
     "relu",
     "reshape",
     "sigmoid",
     "sin",
+    "softmax",
     "sqrt",
+    "squeeze",
+    "stack",
+    "std",
     "sub",
     "sum",
     "swapaxes",
     "tanh",
     "transpose",
+    "unsqueeze",
+    "var",
+    "where",
     "write_docs",
 ]
 
@@ -99,6 +120,19 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     """``shape`` with the reduced ``axes`` kept as 1s (what keepdims=True gives)."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _number(value: Any, what: str) -> float:
+    """An attribute that must be a real number (not a bool, an array or a tensor)."""
+    real = int | float | np.integer | np.floating
+    if isinstance(value, bool | np.bool_) or not isinstance(value, real):
+        raise TypeError(f"{what} must be a number, got {_short(value)}")
+    return float(value)
+
+
+def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with the reduced ``axes`` dropped (what keepdims=False gives)."""
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _sign_kink(ins: list[np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
@@ -236,7 +270,7 @@ def pow(x: Array, exponent: float) -> Forward:  # noqa: A001 - mirrors tg.pow / 
     if isinstance(p, Tensor) or not isinstance(p, int | float | np.number) or isinstance(p, bool):
         raise TypeError(
             f"the exponent must be a Python number, got {_short(p)}; "
-            "for a tensor exponent write tg.exp(e * tg.log(x))"
+            "for a tensor exponent write x ** e or tg.power(x, e)"
         )
     p = float(p) if not isinstance(p, int) else p
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -251,16 +285,53 @@ def pow(x: Array, exponent: float) -> Forward:  # noqa: A001 - mirrors tg.pow / 
     return out, backward, {"exponent": p}
 
 
-def number_pow(base: float, x: Operand) -> Tensor:
-    """``base ** x`` for a positive number base, built as ``exp(x * log(base))``.
+@op(
+    "**",
+    "∂/∂a = b·a^(b-1),  ∂/∂b = a^b·ln(a)   (torch's 0 at b = 0, and at a = 0 with b ≥ 0)",
+    kind="elementwise",
+    operator="**",
+    methods=("__pow__", "__rpow__"),
+    torch="torch.pow",
+    domain="positive",
+)
+def power(a: Array, b: Array, *, needs_grad: tuple[bool, bool] = (True, True)) -> Forward:
+    """Elementwise ``a ** b`` where the exponent is a tensor too (``x ** y``, ``2 ** x``).
+
+    Defined for a positive base; elsewhere the values and gradients are numpy's and
+    torch's (NaN where a real power has none). A number exponent (``x ** 2``) records
+    :func:`pow` instead, with the exponent as its attribute.
 
     >>> import tensorgraph as tg
-    >>> number_pow(2, tg.tensor([3.0]))
-    tensor([8.])
+    >>> x = tg.tensor([1.0, 3.0], requires_grad=True)
+    >>> y = 2 ** x
+    >>> y.op, y
+    ('power', tensor([2., 8.], op='power', requires_grad=True))
     """
-    if not isinstance(base, int | float) or isinstance(base, bool) or base <= 0:
-        raise TypeError(f"pow: base ** tensor needs a positive number as base, got {_short(base)}")
-    return exp(mul(x, math.log(base)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.power(a, b)
+    need_a, need_b = needs_grad
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        # Where torch's rule is 0 * inf, torch says 0: b = 0 for ∂/∂a, a = 0 (b >= 0) for ∂/∂b.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ga = np.where(b == 0, 0, g * (b * np.power(a, b - 1))) if need_a else None
+            gb = np.where((a == 0) & (b >= 0), 0, g * (out * np.log(a))) if need_b else None
+        return ga, gb
+
+    return out, backward
+
+
+def raise_to(x: Operand, exponent: Any) -> Tensor:
+    """``x ** exponent``: :func:`pow` for a number exponent (drawn ``x**2``), else :func:`power`.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor([2.0, 3.0])
+    >>> raise_to(x, 2).op, raise_to(x, tg.tensor([1.0, 2.0])).op
+    ('pow', 'power')
+    """
+    if isinstance(exponent, Tensor | np.ndarray | list | tuple):
+        return power(x, exponent)
+    return pow(x, exponent)
 
 
 @op(
@@ -472,6 +543,106 @@ def abs(x: Array) -> Forward:  # noqa: A001
     return np.abs(x), lambda g: (g * np.sign(x),)
 
 
+@op(
+    "leaky_relu",
+    "∂/∂x = 1 if x > 0 else negative_slope",
+    kind="elementwise",
+    expr="leaky_relu",
+    kink=_sign_kink,
+    torch="torch.nn.functional.leaky_relu",
+)
+def leaky_relu(x: Array, negative_slope: float = 0.01) -> Forward:
+    """Elementwise ``x`` where ``x > 0``, else ``negative_slope * x``; at exactly 0 the
+    gradient is ``negative_slope``, as in PyTorch.
+
+    >>> import tensorgraph as tg
+    >>> tg.leaky_relu(tg.tensor([-2.0, 3.0]), 0.1)
+    tensor([-0.2,  3. ])
+    """
+    slope = _number(negative_slope, "negative_slope")
+    return np.where(x > 0, x, x * slope), lambda g: (np.where(x > 0, g, g * slope),)
+
+
+def _clamp_kink(ins: list[np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
+    """The branch of clamp: below min, between the bounds or above max (each side of each)."""
+    bounds = [attrs[k] for k in ("min", "max") if attrs.get(k) is not None]
+    return np.stack([np.sign(ins[0] - bound) for bound in bounds]).astype(np.int8)
+
+
+@op(
+    "clamp",
+    "∂/∂x = 1 if min ≤ x ≤ max (bounds included, as torch), else 0",
+    kind="elementwise",
+    pattern="max routes",
+    methods=("clamp", "clip"),
+    expr="clamp",
+    kink=_clamp_kink,
+    torch="torch.clamp",
+)
+def clamp(x: Array, min: float | None = None, max: float | None = None) -> Forward:  # noqa: A002
+    """Each entry limited to ``[min, max]`` (either bound may be None); ``tg.clip`` too.
+
+    The gradient passes where ``min <= x <= max``, the bounds included, and is 0 outside,
+    as ``torch.clamp``'s. With ``min > max`` every entry is ``max``, as in torch.
+
+    >>> import tensorgraph as tg
+    >>> tg.clamp(tg.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)
+    tensor([0. , 0.5, 1. ])
+    """
+    if min is None and max is None:
+        raise ValueError("give min, max or both (with neither there is nothing to clamp)")
+    lo = None if min is None else _number(min, "min")
+    hi = None if max is None else _number(max, "max")
+    out = x if lo is None else np.maximum(x, lo)
+    out = out if hi is None else np.minimum(out, hi)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        inside = (x >= lo) if lo is not None else (x <= hi)
+        if lo is not None and hi is not None:
+            inside &= x <= hi
+        return (g * inside,)
+
+    return out, backward, {"min": lo, "max": hi}
+
+
+clip = clamp  # numpy's name for the same op (np.clip); one registry entry, tg.OPS["clamp"]
+
+
+@op(
+    "where",
+    "∂/∂a = 1 where cond, else 0;  ∂/∂b = 1 where not cond, else 0   (cond gets none)",
+    kind="elementwise",
+    pattern="where routes",
+    expr="where",
+    reads_data=False,
+    torch="torch.where",
+)
+def where(cond: Any, a: Array, b: Array) -> Forward:
+    """``a`` where ``cond`` is True, else ``b``, with broadcasting, as ``torch.where``.
+
+    ``cond`` is a bool array or bool tensor (``x > 0``): an attribute of the op, copied
+    when it runs, that gets no gradient.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor([-1.0, 2.0])
+    >>> tg.where(x > 0, x, 0.1 * x)
+    tensor([-0.1,  2. ])
+    """
+    c = cond._data if isinstance(cond, Tensor) else cond
+    c = np.array(c)  # a copy: the rule reads it later, the caller may change theirs
+    if c.dtype != np.bool_:
+        raise TypeError(
+            f"cond must be a bool array or bool tensor (such as x > 0), got dtype {c.dtype}"
+        )
+    try:
+        np.broadcast_shapes(c.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"shapes {c.shape} (cond), {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
+    return np.where(c, a, b), lambda g: (np.where(c, g, 0), np.where(c, 0, g)), {"cond": c}
+
+
 # ----- reductions -----
 
 
@@ -523,6 +694,114 @@ def mean(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:
         raise ValueError(f"cannot average an empty axis of a tensor of shape {shape}")
     out = x.mean(axis=axes, keepdims=keepdims)
     return out, lambda g: (np.broadcast_to(g.reshape(kept) / count, shape),)
+
+
+def _shifted(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x - m`` and ``log(sum(exp(x - m)))`` over ``axes`` (kept as 1s), and ``m``, the
+    maximum: logsumexp is their sum. Shifted so that scores of 1e4 stay finite in float32;
+    a slice of -inf gives -inf, not NaN (torch's rule)."""
+    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)
+    shifted = x - m
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return shifted, np.log(np.exp(shifted).sum(axis=axes, keepdims=True)), m
+
+
+@op(
+    "logsumexp",
+    "∂/∂x = exp(x - logsumexp(x)), the softmax of x along the axes",
+    kind="reduction",
+    methods=("logsumexp",),
+    expr="logsumexp",
+    torch="torch.logsumexp",
+)
+def logsumexp(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:
+    """``log(sum(exp(x)))`` over all entries or along ``axis``, computed stably.
+
+    >>> import tensorgraph as tg
+    >>> tg.logsumexp(tg.tensor([[1e4, 1e4]], dtype="float32"), axis=1)
+    tensor([10000.693], dtype=float32)
+    """
+    axes = _axes(axis, x.ndim)
+    _, lse, m = _shifted(x, axes)
+    kept = lse + m
+    out = kept if keepdims else kept.reshape(_reduced_shape(x.shape, axes))
+    return out, lambda g: (g.reshape(kept.shape) * np.exp(x - kept),)
+
+
+def _spread(x: np.ndarray, axis: Axis, correction: float, keepdims: bool, root: bool) -> Forward:
+    """var (root=False) or std along ``axis``: the sum of squared deviations over
+    ``n - correction``, as torch.var and torch.std compute it (two passes)."""
+    axes = _axes(axis, x.ndim)
+    c = _number(correction, "correction")
+    n = math.prod(x.shape[i] for i in axes)
+    dof = builtins.max(n - c, 0.0)
+    if dof == 0:
+        warnings.warn(
+            f"{'std' if root else 'var'}: degrees of freedom <= 0 ({n} entries, correction "
+            f"{c:g}): the result is NaN or inf, as in torch",
+            RuntimeWarning,
+            stacklevel=5,  # the caller of tg.var / tg.std
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept_shape = _kept_shape(x.shape, axes)
+        mean = x.mean(axis=axes, keepdims=True) if n else np.full(kept_shape, np.nan, x.dtype)
+        diff = x - mean
+        kept = (diff * diff).sum(axis=axes, keepdims=True) / dof
+        if root:
+            kept = np.sqrt(kept)
+    kept = kept.astype(x.dtype, copy=False)
+    out = kept if keepdims else kept.reshape(_reduced_shape(x.shape, axes))
+    scale = 2 / dof if dof else math.inf
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        g = g.reshape(kept.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if root:  # d std = d var / (2 std); torch says 0 where std is 0
+                g = np.where(kept == 0, 0, g / (2 * kept))
+            return (g * scale * (x - mean),)
+
+    return out, backward
+
+
+@op(
+    "var",
+    "∂/∂x = 2·(x - mean(x)) / (n - correction)",
+    kind="reduction",
+    methods=("var",),
+    expr="var",
+    torch="torch.var",
+)
+def var(x: Array, axis: Axis = None, correction: float = 1, keepdims: bool = False) -> Forward:
+    """Variance over all entries or along ``axis``, divided by ``n - correction``.
+
+    ``correction=1`` (the default, as in torch) is the sample variance; ``correction=0``
+    (numpy's default, also spelled ``ddof=0``) the population variance.
+
+    >>> import tensorgraph as tg
+    >>> tg.var(tg.tensor([1.0, 2.0, 3.0, 4.0])), tg.var(tg.tensor([1.0, 2.0, 3.0, 4.0]), ddof=0)
+    (tensor(1.6667), tensor(1.25))
+    """
+    return _spread(x, axis, correction, keepdims, root=False)
+
+
+@op(
+    "std",
+    "∂/∂x = (x - mean(x)) / ((n - correction)·std(x))   (0 where std is 0, as torch)",
+    kind="reduction",
+    methods=("std",),
+    expr="std",
+    torch="torch.std",
+)
+def std(x: Array, axis: Axis = None, correction: float = 1, keepdims: bool = False) -> Forward:
+    """Standard deviation, ``sqrt(var(x, axis, correction))``; at zero spread its
+    gradient is 0, as in torch.
+
+    >>> import tensorgraph as tg
+    >>> tg.std(tg.tensor([[1.0, 3.0], [2.0, 2.0]]), axis=1)
+    tensor([1.4142, 0.    ])
+    """
+    return _spread(x, axis, correction, keepdims, root=True)
 
 
 # ----- elementwise functions -----
@@ -642,6 +921,104 @@ def cos(x: Array) -> Forward:
     tensor(1.)
     """
     return np.cos(x), lambda g: (-g * np.sin(x),)
+
+
+@op(
+    "log1p",
+    "∂/∂x = 1/(1 + x)",
+    kind="elementwise",
+    methods=("log1p",),
+    expr="log1p",
+    torch="torch.log1p",
+    domain="positive",
+)
+def log1p(x: Array) -> Forward:
+    """Elementwise ``log(1 + x)``, exact for tiny ``x`` where ``log(1 + x)`` rounds to 0.
+
+    >>> import tensorgraph as tg
+    >>> tg.log1p(tg.tensor([0.0, 1e-20]))
+    tensor([0.e+00, 1.e-20])
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log1p(x)
+    return out, lambda g: (g / (1 + x),)
+
+
+@op(
+    "expm1",
+    "∂/∂x = exp(x)",
+    kind="elementwise",
+    methods=("expm1",),
+    expr="expm1",
+    torch="torch.expm1",
+)
+def expm1(x: Array) -> Forward:
+    """Elementwise ``exp(x) - 1``, exact for tiny ``x``.
+
+    >>> import tensorgraph as tg
+    >>> tg.expm1(tg.tensor([0.0, 1e-20]))
+    tensor([0.e+00, 1.e-20])
+    """
+    with np.errstate(over="ignore"):
+        out = np.expm1(x)
+    return out, lambda g: (g * (out + 1),)
+
+
+# ----- softmax: a normalization along an axis -----
+
+
+def _softmax_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """The axes of a softmax; a 0-d tensor is a softmax of one entry along axis 0 or -1."""
+    if ndim == 0 and axis in (0, -1):
+        return ()
+    return _axes(axis, ndim)
+
+
+@op(
+    "softmax",
+    "∂/∂x = s·(G - sum(G·s))   (s the output, sums along the axis)",
+    kind="normalization",
+    methods=("softmax",),
+    expr="softmax",
+    torch="torch.softmax",
+)
+def softmax(x: Array, axis: Axis = -1) -> Forward:
+    """``exp(x) / sum(exp(x))`` along ``axis`` (default the last), shifted by the
+    maximum so that large scores do not overflow: one gate with its own backward.
+
+    >>> import tensorgraph as tg
+    >>> tg.softmax(tg.tensor([[0.0, 0.0], [1000.0, 0.0]]))
+    tensor([[0.5, 0.5],
+            [1. , 0. ]])
+    """
+    axes = _softmax_axes(axis, x.ndim)
+    e = np.exp(x - np.max(x, axis=axes, keepdims=True, initial=-np.inf))
+    out = e / e.sum(axis=axes, keepdims=True)
+
+    # torch's form of the rule, term for term: s·(G - sum(G·s)).
+    return out, lambda g: (out * (g - (g * out).sum(axis=axes, keepdims=True)),)
+
+
+@op(
+    "log_softmax",
+    "∂/∂x = G - softmax(x)·sum(G)   (sums along the axis)",
+    kind="normalization",
+    methods=("log_softmax",),
+    expr="log_softmax",
+    torch="torch.log_softmax",
+)
+def log_softmax(x: Array, axis: Axis = -1) -> Forward:
+    """``x - logsumexp(x)`` along ``axis`` (default the last): the log of the softmax,
+    without ever taking the log of a probability that rounded to 0.
+
+    >>> import tensorgraph as tg
+    >>> tg.log_softmax(tg.tensor([0.0, 1000.0]))
+    tensor([-1000.,     0.])
+    """
+    axes = _softmax_axes(axis, x.ndim)
+    shifted, lse, _ = _shifted(x, axes)
+    out = shifted - lse  # not x - logsumexp(x): 1e4 + 0.3 would round in float32
+    return out, lambda g: (g - np.exp(out) * g.sum(axis=axes, keepdims=True),)
 
 
 # ----- shape ops -----
@@ -819,6 +1196,213 @@ def index(x: Array, index: Any) -> Forward:
         return (gx,)
 
     return out, backward, {"index": idx}
+
+
+def _one_axis(axis: Any, ndim: int, what: str = "axis") -> int:
+    """A single axis as a non-negative int (cat, stack, flatten take one, not a tuple)."""
+    if isinstance(axis, bool | np.bool_) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"{what} must be an integer, got {_short(axis)}")
+    try:
+        (a,) = normalize_axis_tuple(int(axis), ndim)
+    except np.exceptions.AxisError:
+        raise np.exceptions.AxisError(
+            f"{what} {axis} is out of range for a tensor with {ndim} dimension(s)"
+        ) from None
+    return a
+
+
+def _shape_list(arrays: Sequence[np.ndarray]) -> str:
+    """The inputs' shapes for a message, the first few of them."""
+    shown = ", ".join(str(a.shape) for a in arrays[:6])
+    return shown + (f", ... ({len(arrays)} tensors)" if len(arrays) > 6 else "")
+
+
+@op(
+    "cat",
+    "the upstream gradient, cut back into each input's slice along the axis",
+    kind="shape",
+    expr="cat",
+    reads_data=False,
+    torch="torch.cat",
+)
+def cat(tensors: Arrays, axis: int = 0) -> Forward:
+    """Join tensors end to end along an existing ``axis`` (``np.concatenate``, ``torch.cat``).
+
+    They must agree in every other dimension; mixed float dtypes give the wider one.
+
+    >>> import tensorgraph as tg
+    >>> tg.cat([tg.tensor([[1.0, 2.0]]), tg.tensor([[3.0, 4.0], [5.0, 6.0]])]).shape
+    (3, 2)
+    """
+    if not tensors:
+        raise ValueError("expected a non-empty list of tensors")
+    first = tensors[0]
+    if any(t.ndim == 0 for t in tensors):
+        raise ValueError(
+            f"0-d tensors have no axis to join along (shapes {_shape_list(tensors)}); "
+            "use tg.stack to make a new axis"
+        )
+    ax = _one_axis(axis, first.ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or t.shape[:ax] + t.shape[ax + 1 :] != (
+            first.shape[:ax] + first.shape[ax + 1 :]
+        ):
+            raise ValueError(
+                f"tensor {i} has shape {t.shape} but tensor 0 has shape {first.shape}: they may "
+                f"differ only along axis {axis} (shapes {_shape_list(tensors)})"
+            )
+    cuts = np.cumsum([t.shape[ax] for t in tensors])[:-1].tolist()
+    return np.concatenate(tensors, axis=ax), lambda g: tuple(np.split(g, cuts, axis=ax))
+
+
+@op(
+    "stack",
+    "the upstream gradient's slice at each input's position along the new axis",
+    kind="shape",
+    expr="stack",
+    reads_data=False,
+    torch="torch.stack",
+)
+def stack(tensors: Arrays, axis: int = 0) -> Forward:
+    """Tensors of one shape stacked along a new ``axis`` (``np.stack``, ``torch.stack``).
+
+    >>> import tensorgraph as tg
+    >>> tg.stack([tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0])], axis=1)
+    tensor([[1., 3.],
+            [2., 4.]])
+    """
+    if not tensors:
+        raise ValueError("expected a non-empty list of tensors")
+    first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.shape != first.shape:
+            raise ValueError(
+                f"tensor {i} has shape {t.shape} but tensor 0 has shape {first.shape}: "
+                f"stacked tensors must have one shape (shapes {_shape_list(tensors)})"
+            )
+    ax = _one_axis(axis, first.ndim + 1)
+    return np.stack(tensors, axis=ax), lambda g: tuple(np.moveaxis(g, ax, 0))
+
+
+@op(
+    "squeeze",
+    "the upstream gradient, reshaped back",
+    kind="shape",
+    methods=("squeeze",),
+    expr="squeeze",
+    reads_data=False,
+    torch="torch.squeeze",
+)
+def squeeze(x: Array, axis: Axis = None) -> Forward:
+    """Drop axes of size 1: all of them, or those ``axis`` names (each must have size 1).
+
+    >>> import tensorgraph as tg
+    >>> tg.squeeze(tg.tensor([[[1.0], [2.0]]])).shape, tg.squeeze(tg.tensor([[1.0, 2.0]]), 0).shape
+    ((2,), (2,))
+    """
+    shape = x.shape
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1)
+    else:
+        axes = _axes(axis, x.ndim)
+        for i in axes:
+            if shape[i] != 1:
+                raise ValueError(
+                    f"cannot squeeze axis {i} of a tensor of shape {shape}: "
+                    f"its size is {shape[i]}, not 1"
+                )
+    return x.reshape(_reduced_shape(shape, axes)), lambda g: (g.reshape(shape),)
+
+
+@op(
+    "unsqueeze",
+    "the upstream gradient, reshaped back",
+    kind="shape",
+    methods=("unsqueeze",),
+    expr="unsqueeze",
+    reads_data=False,
+    torch="torch.unsqueeze",
+)
+def unsqueeze(x: Array, axis: int | tuple[int, ...]) -> Forward:
+    """A new axis of size 1 at position ``axis`` of the result (``np.expand_dims``).
+
+    >>> import tensorgraph as tg
+    >>> tg.unsqueeze(tg.tensor([1.0, 2.0]), 0).shape, tg.tensor([1.0, 2.0]).unsqueeze(-1).shape
+    ((1, 2), (2, 1))
+    """
+    many = isinstance(axis, tuple | list)
+    ndim = x.ndim + (len(axis) if many else 1)
+    if not many and (isinstance(axis, bool | np.bool_) or not isinstance(axis, int | np.integer)):
+        raise TypeError(f"axis must be an integer or a tuple of them, got {_short(axis)}")
+    try:
+        axes = normalize_axis_tuple(axis, ndim)
+    except np.exceptions.AxisError:
+        raise np.exceptions.AxisError(
+            f"axis {axis!r} is out of range: a tensor of shape {x.shape} takes new axes "
+            f"in [{-ndim}, {ndim - 1}]"
+        ) from None
+    except (ValueError, TypeError):
+        raise ValueError(f"axis {axis!r} must be distinct whole numbers") from None
+    shape = x.shape
+    return np.expand_dims(x, axes), lambda g: (g.reshape(shape),)
+
+
+@op(
+    "flatten",
+    "the upstream gradient, reshaped back",
+    kind="shape",
+    methods=("flatten",),
+    expr="flatten",
+    reads_data=False,
+    torch="torch.flatten",
+)
+def flatten(x: Array, start: int = 0, end: int = -1) -> Forward:
+    """Axes ``start`` to ``end`` (both included) merged into one, as ``torch.flatten``
+    (``start_dim``/``end_dim`` work too); a 0-d tensor becomes shape (1,).
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor(np.zeros((2, 3, 4)))
+    >>> tg.flatten(x).shape, x.flatten(1).shape, x.flatten(start_dim=0, end_dim=1).shape
+    ((24,), (2, 12), (6, 4))
+    """
+    old = x.shape
+    shape = old or (1,)
+    s = _one_axis(start, len(shape), "start")
+    e = _one_axis(end, len(shape), "end")
+    if s > e:
+        raise ValueError(f"start ({start}) comes after end ({end}) for a tensor of shape {old}")
+    new = shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :]
+    return x.reshape(new), lambda g: (g.reshape(old),)
+
+
+@op(
+    "astype",
+    "the upstream gradient, cast back to the input's dtype",
+    kind="elementwise",
+    methods=("astype", "float", "double"),
+    expr="astype",
+    reads_data=False,
+    torch="torch.Tensor.to",
+)
+def astype(x: Array, dtype: Any) -> Forward:
+    """The entries in another float dtype; ``t.float()`` (float32) and ``t.double()``
+    (float64) too. Differentiable: the gradient is cast back to the input's dtype.
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.float()
+    >>> (y * y).sum().backward()
+    >>> y.dtype, x.grad.dtype
+    (dtype('float32'), dtype('float64'))
+    """
+    new = np.dtype(dtype)
+    if new.kind != "f":
+        raise TypeError(
+            f"only floating-point dtypes carry a gradient, got {new} (for other dtypes "
+            "take the values: t.data.astype(...))"
+        )
+    old = x.dtype
+    return x.astype(new), lambda g: (g.astype(old),), {"dtype": new.name}
 
 
 # ----- not ops: comparisons, in-place updates -----

@@ -45,7 +45,7 @@ Arrays = Sequence[np.ndarray]  # a sequence of inputs (cat, stack)
 Forward = tuple[np.ndarray, Backward] | tuple[np.ndarray, Backward, dict[str, Any]]
 Kink = Callable[[list[np.ndarray], dict[str, Any]], np.ndarray]
 
-KINDS = ("elementwise", "reduction", "linear algebra", "shape", "loss")
+KINDS = ("elementwise", "normalization", "reduction", "linear algebra", "shape", "loss")
 DOMAINS = ("real", "positive")
 _MISSING = inspect.Parameter.empty
 
@@ -78,6 +78,17 @@ class OpInfo:
     commutative: bool  # its inputs may be swapped (a drawing need not number its edges)
     torch: str  # its PyTorch twin ("torch.mul"), or ""
     domain: str  # where it is smooth for every input: "real" or "positive"
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Inputs and attributes in the order the function takes them (``where(cond, a, b)``).
+
+        >>> import tensorgraph as tg
+        >>> tg.OPS["where"].params, tg.OPS["where"].inputs
+        (('cond', 'a', 'b'), ('a', 'b'))
+        """
+        names = inspect.signature(self.forward).parameters
+        return tuple(n for n in names if n != "needs_grad")
 
     @property
     def arity(self) -> int | None:
@@ -124,8 +135,8 @@ class OpInfo:
             return f"{self.operator}{x}"
         if self.operator:
             return f" {self.operator} ".join(self.inputs)
-        args = [f"[{x}, ...]"] if self.variadic else list(self.inputs)
-        return f"{function}({', '.join(args + list(self.attrs))})"
+        args = [f"[{p}, ...]" if self.variadic and p == x else p for p in self.params]
+        return f"{function}({', '.join(args)})"
 
 
 OPS: dict[str, OpInfo] = {}
@@ -305,7 +316,8 @@ def _bind(
 ) -> list[Any]:
     """The arguments of a call in parameter order, defaults filled in, or a TypeError.
 
-    PyTorch's names ``dim`` and ``keepdim`` are accepted for ``axis`` and ``keepdims``.
+    PyTorch's names ``dim``, ``keepdim``, ``start_dim`` and ``end_dim`` are accepted for
+    ``axis``, ``keepdims``, ``start`` and ``end``, and numpy's ``ddof`` for ``correction``.
     """
     if len(args) > len(names):
         raise TypeError(f"{name}() takes {len(names)} arguments, got {len(args)}")
@@ -327,8 +339,14 @@ def _bind(
     return values
 
 
-# PyTorch's argument names, accepted where the op names them numpy's way.
-_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
+# PyTorch's argument names (and numpy's ddof), accepted where the op names them otherwise.
+_ALIASES = {
+    "dim": "axis",
+    "keepdim": "keepdims",
+    "start_dim": "start",
+    "end_dim": "end",
+    "ddof": "correction",
+}
 
 
 def _operands(name: str, values: tuple[Any, ...]) -> tuple[Tensor, ...]:
@@ -458,7 +476,7 @@ def readme_with_blocks(text: str) -> str:
     A block sits between ``<!-- ops:begin -->`` and ``<!-- ops:end -->`` (and likewise
     ``expression``).
 
-    >>> readme_with_blocks("a\\n<!-- ops:begin -->\\nold\\n<!-- ops:end -->\\n").count("tg.exp")
+    >>> readme_with_blocks("a\\n<!-- ops:begin -->\\nold\\n<!-- ops:end -->\\n").count("`tg.exp`")
     1
     """
     for key, make in README_BLOCKS.items():

@@ -378,11 +378,11 @@ class Tensor:
     def __rmatmul__(self, other: Operand) -> Tensor:
         return ops.matmul(other, self)
 
-    def __pow__(self, exponent: float) -> Tensor:
-        return ops.pow(self, exponent)
+    def __pow__(self, exponent: Operand) -> Tensor:
+        return ops.raise_to(self, exponent)
 
-    def __rpow__(self, base: float) -> Tensor:
-        return ops.number_pow(base, self)
+    def __rpow__(self, base: Operand) -> Tensor:
+        return ops.power(base, self)
 
     def __neg__(self) -> Tensor:
         return ops.neg(self)
@@ -469,6 +469,42 @@ class Tensor:
         """``tg.abs(self)``."""
         return ops.abs(self)
 
+    def log1p(self) -> Tensor:
+        """``tg.log1p(self)``."""
+        return ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        """``tg.expm1(self)``."""
+        return ops.expm1(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """``tg.clamp(self, min, max)``."""
+        return ops.clamp(self, min, max)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """``tg.clip(self, min, max)``: numpy's name for ``clamp``."""
+        return ops.clamp(self, min, max)
+
+    def softmax(self, *axis: Any, **dim: Any) -> Tensor:
+        """``tg.softmax(self, axis=-1)``; PyTorch's ``dim`` works too."""
+        return ops.softmax(self, *axis, **dim)
+
+    def log_softmax(self, *axis: Any, **dim: Any) -> Tensor:
+        """``tg.log_softmax(self, axis=-1)``; PyTorch's ``dim`` works too."""
+        return ops.log_softmax(self, *axis, **dim)
+
+    def logsumexp(self, *axis: Any, **dim: Any) -> Tensor:
+        """``tg.logsumexp(self, axis=None, keepdims=False)``; ``dim``, ``keepdim`` too."""
+        return ops.logsumexp(self, *axis, **dim)
+
+    def var(self, *axis: Any, **dim: Any) -> Tensor:
+        """``tg.var(self, axis=None, correction=1, keepdims=False)``, as ``torch.var``."""
+        return ops.var(self, *axis, **dim)
+
+    def std(self, *axis: Any, **dim: Any) -> Tensor:
+        """``tg.std(self, axis=None, correction=1, keepdims=False)``, as ``torch.std``."""
+        return ops.std(self, *axis, **dim)
+
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """``tg.reshape(self, shape)``; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` alike."""
         return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
@@ -480,6 +516,30 @@ class Tensor:
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """``tg.swapaxes(self, axis1, axis2)``: PyTorch's ``transpose(dim0, dim1)``."""
         return ops.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, *axis: Any, **dim: Any) -> Tensor:
+        """``tg.squeeze(self, axis=None)``: drop axes of size 1."""
+        return ops.squeeze(self, *axis, **dim)
+
+    def unsqueeze(self, *axis: Any, **dim: Any) -> Tensor:
+        """``tg.unsqueeze(self, axis)``: a new axis of size 1."""
+        return ops.unsqueeze(self, *axis, **dim)
+
+    def flatten(self, *start_end: Any, **dims: Any) -> Tensor:
+        """``tg.flatten(self, start=0, end=-1)``; ``start_dim``, ``end_dim`` work too."""
+        return ops.flatten(self, *start_end, **dims)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """``tg.astype(self, dtype)``: a differentiable cast to another float dtype."""
+        return ops.astype(self, dtype)
+
+    def float(self) -> Tensor:
+        """``self.astype(np.float32)``, as ``torch.Tensor.float``."""
+        return ops.astype(self, np.float32)
+
+    def double(self) -> Tensor:
+        """``self.astype(np.float64)``, as ``torch.Tensor.double``."""
+        return ops.astype(self, np.float64)
 
     @property
     def T(self) -> Tensor:

@@ -161,22 +161,27 @@ def test_non_numbers_as_operands(make: Callable, parts: list[str]) -> None:
     fails(TypeError, lambda: make(x), *parts)
 
 
-@pytest.mark.parametrize(
-    "exponent",
-    [tg.tensor(2.0), tg.tensor([1.0, 2.0], requires_grad=True), np.array(2.0), "2", None, True],
-)
-def test_a_tensor_or_non_number_as_exponent(exponent: Any) -> None:
+@pytest.mark.parametrize("exponent", ["2", None, True])
+def test_a_non_number_as_exponent(exponent: Any) -> None:
     x = tg.tensor([1.0, 2.0], requires_grad=True)
-    text = fails(TypeError, lambda: x**exponent, "pow:", "exponent")
-    if isinstance(exponent, tg.Tensor):
-        assert "tg.exp(e * tg.log(x))" in text  # says how to do it instead
+    fails(TypeError, lambda: x**exponent, "pow:", "exponent")
     fails(TypeError, lambda: tg.pow(x, exponent), "pow:", "exponent")
 
 
-@pytest.mark.parametrize("base", [-2, 0, -0.5, np.array(2.0), "2"])
-def test_number_to_a_tensor_power_needs_a_positive_base(base: Any) -> None:
+@pytest.mark.parametrize(
+    "exponent", [tg.tensor(2.0), tg.tensor([1.0, 2.0], requires_grad=True), np.array(2.0)]
+)
+def test_tg_pow_takes_a_number_and_says_how_to_raise_to_a_tensor(exponent: Any) -> None:
     x = tg.tensor([1.0, 2.0], requires_grad=True)
-    fails(TypeError, lambda: base**x, "pow:", "positive number", repr(base)[:5])
+    text = fails(TypeError, lambda: tg.pow(x, exponent), "pow:", "exponent")
+    assert "x ** e or tg.power(x, e)" in text  # says how to do it instead
+    assert (x**exponent).op == "power"
+
+
+@pytest.mark.parametrize("base", ["2", None, [1.0, "a"]])
+def test_a_non_number_as_base(base: Any) -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    fails(TypeError, lambda: base**x, "power:")
 
 
 @pytest.mark.parametrize(
@@ -510,7 +515,6 @@ def test_expressions_that_reach_for_python(expr: str, parts: list[str]) -> None:
         ("x ** (2 ** 100)", ["exponent", "too large"]),
         ("x * " + "9" * 400, ["too large"]),
         ("x * 1e999", ["too large"]),  # Python reads it as inf
-        ("x ** x", ["exponent must be a number"]),
     ],
 )
 def test_huge_exponents_and_numbers(expr: str, parts: list[str]) -> None:

@@ -103,7 +103,6 @@ def test_non_scalar_output_is_seeded_with_ones(capsys) -> None:
         ("sum(x, axis=0)", "keyword arguments"),
         ("x ** 100000", "exponent"),
         ("2 ** 2 ** 100000", "exponent"),
-        ("x ** x", "exponent must be a number"),
         ("x if x else x", "if-expressions"),
         ("x < 1", "comparisons"),
         ("x // 2", "operator"),

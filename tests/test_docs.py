@@ -39,6 +39,7 @@ def test_derivative_doc_starts_with_its_header() -> None:
 
 ENGINE = [
     "tensorgraph.tensor",
+    "tensorgraph.creation",
     "tensorgraph.ops",
     "tensorgraph.registry",
     "tensorgraph.modes",

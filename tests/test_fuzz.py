@@ -15,6 +15,12 @@ must be either exactly 0 in *both* frameworks (an exact tie, e.g. maximum(x, x),
 both resolve by the same documented rule: half to each side, evenly among tied maxima,
 0 at the kink) or clearly away from 0; otherwise the step is redrawn on fresh inputs.
 
+The ops of issue 13 keep to the same rules: clamp's bounds and leaky_relu's kink are
+clear of the values or exactly on them, where's mask comes from values away from 0 (or
+is drawn at random), std is exactly 0 or clearly larger than the entries' rounding
+(its gradient divides by it), power's base is positive, and casts go through float32
+and back in both frameworks alike.
+
 Also fuzzed: the loss gates, detach/no_grad cuts, programs run under
 tg.detect_anomaly() (which must change nothing), float32 programs, where only the
 dtypes are compared (float32 rounding differs between numpy and torch), and in-place
@@ -469,6 +475,260 @@ def build_detach(p: Program) -> Pair | None:
         return Pair(x.t.detach(), x.u.detach())
     with tg.no_grad(), torch.no_grad():
         return Pair(x.t * 1.0, x.u * 1.0)
+
+
+# ----- the ops PyTorch users reach for (issue 13) -----
+
+
+def all_dims(nd: int, axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
+    """torch's spelling of "every axis" for the reductions that want them listed."""
+    return tuple(range(nd)) if axis is None else axis
+
+
+def softmax_like(name: str) -> Builder:
+    def build(p: Program) -> Pair | None:
+        return build_softmax(p, name)
+
+    return build
+
+
+def build_softmax(p: Program, name: str) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    nd = x.t.ndim
+    axis = p.draw(st.integers(-nd, nd - 1)) if nd else p.choice([0, -1])
+    form = p.draw(st.integers(0, 2))
+    if form == 0:
+        out = getattr(tg, name)(x.t, axis)
+    elif form == 1:
+        out = getattr(x.t, name)(dim=axis)
+    else:
+        out = getattr(tg, name)(x.t) if axis in (-1, nd - 1) else getattr(tg, name)(x.t, axis=axis)
+    return Pair(out, getattr(torch, name)(x.u, axis))
+
+
+for _name in ("softmax", "log_softmax"):
+    builds(_name)(softmax_like(_name))
+
+
+@builds("logsumexp")
+def build_logsumexp(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    axis = axis_choice(p, x.t.ndim)
+    keep = p.draw(st.booleans())
+    out = tg.logsumexp(x.t, axis, keep) if p.draw(st.booleans()) else x.t.logsumexp(axis, keep)
+    return Pair(out, torch.logsumexp(x.u, all_dims(x.t.ndim, axis), keep))
+
+
+def spread(name: str) -> Builder:
+    def build(p: Program) -> Pair | None:
+        return build_spread(p, name)
+
+    return build
+
+
+def build_spread(p: Program, name: str) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    axis = axis_choice(p, x.t.ndim)
+    axes = all_dims(x.t.ndim, axis)
+    n = int(np.prod([x.t.shape[i] for i in ((axes,) if isinstance(axes, int) else axes)]))
+    correction = p.choice([0, 1])
+    if n <= correction:
+        correction = 0
+    keep = p.draw(st.booleans())
+    ref = getattr(torch, name)(x.u, dim=axis, correction=correction, keepdim=keep)
+    if name == "std":
+        # Near 0 the gradient 1/std magnifies rounding: an exact 0 (both engines send 0
+        # back) or a spread clearly larger than the rounding of the entries.
+        size = float(np.max(np.abs(x.t.data), initial=1.0))
+        s = ref.detach().numpy()
+        if not np.all((s == 0) | (s > 1e-3 * size)):
+            return None
+    if p.draw(st.booleans()):
+        out = getattr(tg, name)(x.t, axis=axis, correction=correction, keepdims=keep)
+    else:
+        out = getattr(x.t, name)(dim=axis, correction=correction, keepdim=keep)
+    return Pair(out, ref)
+
+
+for _name in ("var", "std"):
+    builds(_name)(spread(_name))
+
+
+@builds("where")
+def build_where(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    mask = x.t.data > 0  # leaves sit away from 0, so the mask is the same in torch
+    if p.draw(st.booleans()):  # a bool tensor, or a mask that broadcasts against x
+        cond_t: Any = x.t > 0
+    else:
+        cond_t = p.rng().random(broadcastable_to(p, x.t.shape)) < 0.5
+        mask = cond_t
+    b_t, b_u = operand(p, x, lambda v: True)
+    a_t, a_u = x.t, x.u
+    if p.draw(st.booleans()):
+        (a_t, a_u), (b_t, b_u) = (b_t, b_u), (a_t, a_u)
+    if not isinstance(a_t, tg.Tensor) and not isinstance(b_t, tg.Tensor):
+        return None
+    if not broadcasts(np.shape(mask), np.broadcast_shapes(np.shape(a_t), np.shape(b_t))):
+        return None  # a mask that fits x but not x and b together
+    out = tg.where(cond_t, a_t, b_t)
+    if not isinstance(a_u, torch.Tensor):
+        a_u = torch.as_tensor(a_u, dtype=x.u.dtype)
+    if not isinstance(b_u, torch.Tensor):
+        b_u = torch.as_tensor(b_u, dtype=x.u.dtype)
+    return Pair(out, torch.where(torch.from_numpy(np.asarray(mask)), a_u, b_u))
+
+
+@builds("clamp")
+def build_clamp(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    lo = p.choice([None, -1.5, -0.5, 0.25, 1.0])
+    hi = p.choice([None, -0.25, 0.5, 1.5]) if lo is not None else p.choice([-0.25, 0.5, 1.5])
+    for bound in (lo, hi):  # the gradient jumps at a bound: clear of them, or exactly on
+        if bound is not None and not clear(x.t.data - bound, x.u.detach().numpy() - bound):
+            return None
+    form = p.draw(st.integers(0, 3))
+    if form == 0:
+        out = tg.clamp(x.t, lo, hi)
+    elif form == 1:
+        out = tg.clip(x.t, min=lo, max=hi)
+    else:
+        out = x.t.clamp(lo, hi) if form == 2 else x.t.clip(lo, hi)
+    return Pair(out, torch.clamp(x.u, lo, hi))
+
+
+@builds("leaky_relu")
+def build_leaky_relu(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    if not clear(*values(x)):
+        return None
+    slope = p.choice([0.01, 0.2, -0.5, 1.5])
+    out = (
+        tg.leaky_relu(x.t, slope) if slope != 0.01 or p.draw(st.booleans()) else tg.leaky_relu(x.t)
+    )
+    return Pair(out, torch.nn.functional.leaky_relu(x.u, slope))
+
+
+@builds("power")
+def build_power(p: Program) -> Pair | None:
+    """A tensor exponent: x ** y (x > 0), 2 ** x, array ** x, tg.power."""
+    a = pick(p, lambda q: positive(q.t.data) and bool(np.all(q.t.data <= 10)))
+    a = a or new_leaf(p, base_shape(p), positive=True)
+
+    def small(v: np.ndarray) -> bool:
+        return bool(np.all(np.abs(v) <= 3))
+
+    form = p.draw(st.integers(0, 2))
+    if form == 2:  # a number or an array as the base, the tensor as the exponent
+        b = pick(p, lambda q: small(q.t.data)) or new_leaf(p, base_shape(p))
+        if p.draw(st.booleans()):
+            base = float(p.choice([2.0, 0.5, 3.0]))
+            return Pair(base**b.t, base**b.u)
+        arr = away_from_zero(p, broadcastable_to(p, b.t.shape), positive=True).astype(p.dtype)
+        return Pair(arr**b.t, torch.from_numpy(arr) ** b.u)
+    b_t, b_u = operand(p, a, small)
+    if not isinstance(b_t, tg.Tensor):
+        b_t, b_u = np.asarray(b_t, dtype=p.dtype), torch.as_tensor(b_u, dtype=a.u.dtype)
+    out = a.t**b_t if form == 0 else tg.power(a.t, b_t)
+    return Pair(out, a.u**b_u)
+
+
+@builds("cat")
+def build_cat(p: Program) -> Pair | None:
+    x = pick(p, lambda q: q.t.ndim >= 1) or new_leaf(p, base_shape(p) or (2, 3))
+    nd = x.t.ndim
+    axis = p.draw(st.integers(-nd, nd - 1))
+    ax = axis % nd
+    others: list[Pair] = []
+    for _ in range(p.draw(st.integers(0, 2))):
+
+        def fits(q: Pair) -> bool:
+            s = q.t.shape
+            return q.t.ndim == nd and s[:ax] + s[ax + 1 :] == x.t.shape[:ax] + x.t.shape[ax + 1 :]
+
+        q = pick(p, fits) if p.draw(st.booleans()) else None
+        if q is None:
+            shape = list(x.t.shape)
+            shape[ax] = p.draw(st.integers(1, 3))
+            q = new_leaf(p, tuple(shape))
+        others.append(q)
+    parts = [x, *others]
+    if p.draw(st.booleans()):
+        parts.reverse()
+    form = p.draw(st.integers(0, 1))
+    out = (
+        tg.cat([q.t for q in parts], axis)
+        if form == 0
+        else tg.cat(tuple(q.t for q in parts), dim=axis)
+    )
+    return Pair(out, torch.cat([q.u for q in parts], axis))
+
+
+@builds("stack")
+def build_stack(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    parts = [x]
+    for _ in range(p.draw(st.integers(0, 2))):
+        q = pick(p, lambda q: q.t.shape == x.t.shape) if p.draw(st.booleans()) else None
+        parts.append(q or new_leaf(p, x.t.shape))
+    axis = p.draw(st.integers(-x.t.ndim - 1, x.t.ndim))
+    return Pair(tg.stack([q.t for q in parts], axis), torch.stack([q.u for q in parts], axis))
+
+
+@builds("unsqueeze")
+def build_unsqueeze(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    axis = p.draw(st.integers(-x.t.ndim - 1, x.t.ndim))
+    out = tg.unsqueeze(x.t, axis) if p.draw(st.booleans()) else x.t.unsqueeze(dim=axis)
+    return Pair(out, x.u.unsqueeze(axis))
+
+
+@builds("squeeze")
+def build_squeeze(p: Program) -> Pair | None:
+    """Every axis of size 1, or some of them (a tensor with some: often an unsqueezed one)."""
+    x = pick(p, lambda q: 1 in q.t.shape) if p.draw(st.booleans()) else None
+    x = x or pick(p) or new_leaf(p, base_shape(p))
+    nd = x.t.ndim
+    ones = [i - nd if p.draw(st.booleans()) else i for i, n in enumerate(x.t.shape) if n == 1]
+    if not ones or p.draw(st.booleans()):
+        return Pair(x.t.squeeze() if p.draw(st.booleans()) else tg.squeeze(x.t), x.u.squeeze())
+    some = tuple(p.draw(st.lists(st.sampled_from(ones), min_size=1, unique=True)))
+    axis = some[0] if len(some) == 1 else some
+    return Pair(tg.squeeze(x.t, axis), x.u.squeeze(axis))
+
+
+@builds("flatten")
+def build_flatten(p: Program) -> Pair | None:
+    x = pick(p) or new_leaf(p, base_shape(p))
+    nd = max(x.t.ndim, 1)
+    start = p.draw(st.integers(-nd, nd - 1))
+    end = p.draw(st.integers(-nd, nd - 1))
+    if start % nd > end % nd:
+        start, end = end, start
+    form = p.draw(st.integers(0, 2))
+    if form == 0:
+        out = tg.flatten(x.t, start, end)
+    elif form == 1:
+        out = x.t.flatten(start_dim=start, end_dim=end)
+    else:
+        out = x.t.flatten() if (start % nd, end % nd) == (0, nd - 1) else x.t.flatten(start, end)
+    return Pair(out, torch.flatten(x.u, start, end))
+
+
+@builds("astype")
+def build_astype(p: Program) -> Pair | None:
+    """A cast and back (through float32 in a float64 program: both engines round alike)."""
+    x = pick(p) or new_leaf(p, base_shape(p))
+    other = np.float32 if p.dtype == np.float64 else np.float64
+    torch_of = {np.float32: torch.float32, np.float64: torch.float64}
+    form = p.draw(st.integers(0, 2))
+    if form == 0:  # to the dtype it has: still a recorded cast
+        return Pair(x.t.astype(p.dtype), x.u.to(torch_of[p.dtype]))
+    there = (
+        x.t.astype(other) if form == 1 else (x.t.float() if other == np.float32 else x.t.double())
+    )
+    back = there.double() if p.dtype == np.float64 else there.float()
+    return Pair(back, x.u.to(torch_of[other]).to(torch_of[p.dtype]))
 
 
 # ----- the fused loss gates (tensorgraph/losses.py), against torch's own losses -----

@@ -422,6 +422,350 @@ CASES += [
 ]
 
 
+# ----- the ops PyTorch users reach for (issue 13) -----
+
+
+def alone(op: str, f: Callable) -> Callable:
+    """``f`` only binds attributes of the op ``op`` (cat's list, where's mask): it composes
+    nothing, so tests/test_inplace.py holds it to the op's in-place classification."""
+    f.__name__ = op
+    return f
+
+
+def dims(x: Any) -> tuple[int, ...]:
+    """Every axis of a torch tensor (torch's reductions want them spelled out)."""
+    return tuple(range(x.ndim))
+
+
+# softmax and log_softmax: one fused gate each, along any axis, stable for large scores.
+for name, f_tg, f_torch in [
+    ("softmax", tg.softmax, torch.softmax),
+    ("log_softmax", tg.log_softmax, torch.log_softmax),
+]:
+    for axis in [-1, 0, 1, -2]:
+        CASES.append(
+            case(
+                name,
+                f"axis={axis}",
+                lambda x, a=axis, f=f_tg: f(x, axis=a),
+                lambda x, a=axis, f=f_torch: f(x, dim=a),
+                (2, 3, 4),
+            )
+        )
+    CASES += [
+        case(name, "default-axis", f_tg, lambda x, f=f_torch: f(x, -1), (3, 5)),
+        both(name, "method-dim", lambda x, n=name: getattr(x, n)(dim=0), (3, 5)),
+        case(name, "0d", f_tg, lambda x, f=f_torch: f(x, -1), ()),
+        case(name, "1d", f_tg, lambda x, f=f_torch: f(x, 0), (6,)),
+        # Scores of +-30 and of 1e3: the max shift keeps exp from overflowing.
+        case(name, "spread", f_tg, lambda x, f=f_torch: f(x, -1), spread(4, 5)),
+        case(
+            name,
+            "huge",
+            f_tg,
+            lambda x, f=f_torch: f(x, -1),
+            lambda rng: rng.uniform(-1e3, 1e3, (3, 4)),
+            smooth=False,  # central differences of 1e3-sized scores drown in rounding
+        ),
+    ]
+
+for axis in [None, 0, 1, -1, (0, 2), (-1, 0)]:
+    for keep in (False, True):
+        CASES.append(
+            case(
+                "logsumexp",
+                f"axis={axis}-keep={keep}",
+                lambda x, a=axis, k=keep: tg.logsumexp(x, axis=a, keepdims=k),
+                lambda x, a=axis, k=keep: torch.logsumexp(
+                    x, dim=dims(x) if a is None else a, keepdim=k
+                ),
+                (2, 3, 4),
+            )
+        )
+CASES += [
+    both("logsumexp", "method-dim", lambda x: x.logsumexp(dim=1, keepdim=True), (3, 4)),
+    case("logsumexp", "0d", tg.logsumexp, lambda x: torch.logsumexp(x, dim=()), ()),
+    case(
+        "logsumexp", "spread", lambda x: tg.logsumexp(x, 1), lambda x: x.logsumexp(1), spread(3, 5)
+    ),
+]
+
+# where: a bool mask (an attribute, no gradient) chooses between two inputs that broadcast.
+MASK_3X4 = np.random.default_rng(3).random((3, 4)) > 0.5
+MASK_COL = np.array([[True], [False], [True]])
+for label, mask, sa, sb in [
+    ("same", MASK_3X4, (3, 4), (3, 4)),
+    ("mask-broadcast", MASK_COL, (1, 4), (3, 4)),
+    ("inputs-broadcast", MASK_3X4, (4,), (3, 1)),
+    ("0d-b", MASK_3X4, (3, 4), ()),
+    ("0d-mask", np.array(False), (2, 3), (2, 3)),
+]:
+    CASES.append(
+        case(
+            "where",
+            label,
+            alone("where", lambda a, b, m=mask: tg.where(m, a, b)),
+            lambda a, b, m=mask: torch.where(torch.from_numpy(m), a, b),
+            sa,
+            sb,
+        )
+    )
+CASES += [
+    # The mask made from an input (x > 0), as people write it; and a number as b.
+    case(
+        "where",
+        "leaky-by-hand",
+        lambda x: tg.where(x > 0, x, 0.1 * x),
+        lambda x: torch.where(x > 0, x, 0.1 * x),
+        (3, 4),
+    ),
+    case(
+        "where",
+        "number",
+        lambda x: tg.where(tg.tensor(MASK_3X4, dtype=bool), x, 0.0),
+        lambda x: torch.where(torch.from_numpy(MASK_3X4), x, 0.0),
+        (3, 4),
+    ),
+    # The same tensor on both sides: every entry of the gradient arrives once.
+    case(
+        "where",
+        "x-or-x",
+        lambda x: tg.where(MASK_3X4, x, x),
+        lambda x: torch.where(torch.from_numpy(MASK_3X4), x, x),
+        (3, 4),
+    ),
+]
+
+# clamp (and its numpy name clip): the gradient passes at the bounds themselves, as torch's.
+BOUNDS = np.array([[-2.0, -1.0, -0.5, 0.0], [0.25, 0.5, 1.0, 3.0]])  # holds -0.5 and 1.0
+CASES += [
+    case("clamp", "both", lambda x: tg.clamp(x, -0.5, 1.0), lambda x: x.clamp(-0.5, 1.0), (3, 4)),
+    case("clamp", "min", lambda x: tg.clamp(x, min=0.2), lambda x: x.clamp(min=0.2), (3, 4)),
+    case("clamp", "max", lambda x: x.clamp(max=-0.1), lambda x: x.clamp(max=-0.1), (3, 4)),
+    case("clamp", "clip-fn", lambda x: tg.clip(x, -1, 1), lambda x: torch.clip(x, -1, 1), (5,)),
+    case("clamp", "clip-method", lambda x: x.clip(0.0, 0.5), lambda x: x.clip(0.0, 0.5), (5,)),
+    case("clamp", "0d", lambda x: tg.clamp(x, 0.0), lambda x: x.clamp(0.0), ()),
+    both("clamp", "at-bounds", lambda x: x.clamp(-0.5, 1.0), BOUNDS, smooth=False),
+    both("clamp", "at-min", lambda x: x.clamp(min=0.0), BOUNDS, smooth=False),
+    both("clamp", "at-max", lambda x: x.clamp(max=0.5), BOUNDS, smooth=False),
+    # min > max: every entry is max and no gradient passes, as in torch.
+    both("clamp", "min-above-max", lambda x: x.clamp(1.0, -1.0), BOUNDS, smooth=False),
+]
+
+# leaky_relu: slope 0.01 by default, torch's gradient (the slope) at exactly 0.
+CASES += [
+    case("leaky_relu", "default", tg.leaky_relu, F.leaky_relu, (3, 4)),
+    case(
+        "leaky_relu",
+        "slope",
+        lambda x: tg.leaky_relu(x, 0.2),
+        lambda x: F.leaky_relu(x, 0.2),
+        (2, 3, 4),
+    ),
+    case("leaky_relu", "0d", tg.leaky_relu, F.leaky_relu, ()),
+    case("leaky_relu", "at-zero", tg.leaky_relu, F.leaky_relu, BOUNDS, smooth=False),
+]
+
+# log1p and expm1 get the registry's cases for elementwise functions; and tiny inputs,
+# where log(1 + x) and exp(x) - 1 lose every digit.
+CASES += [
+    case("log1p", "tiny", tg.log1p, torch.log1p, lambda rng: rng.uniform(1e-12, 1e-9, (5,))),
+    case("expm1", "tiny", tg.expm1, torch.expm1, lambda rng: rng.uniform(-1e-9, 1e-9, (5,))),
+]
+
+# cat and stack: a list of inputs; the same tensor twice gets both parts of the gradient.
+for label, axis, shapes in [
+    ("axis0", 0, [(2, 3), (4, 3)]),
+    ("axis1", 1, [(2, 3), (2, 1), (2, 2)]),
+    ("axis-1", -1, [(2, 3, 1), (2, 3, 4)]),
+    ("axis-2", -2, [(2, 1, 4), (2, 3, 4)]),
+    ("1d", 0, [(3,), (2,)]),
+    ("one", 0, [(2, 2)]),
+]:
+    CASES.append(
+        case(
+            "cat",
+            label,
+            alone("cat", lambda *xs, a=axis: tg.cat(list(xs), axis=a)),
+            lambda *xs, a=axis: torch.cat(xs, dim=a),
+            *shapes,
+        )
+    )
+for label, axis, shapes in [
+    ("axis0", 0, [(2, 3)] * 2),
+    ("axis1", 1, [(2, 3)] * 3),
+    ("axis-1", -1, [(2, 3)] * 2),
+    ("0d", 0, [(), ()]),
+    ("one", 0, [(4,)]),
+]:
+    CASES.append(
+        case(
+            "stack",
+            label,
+            alone("stack", lambda *xs, a=axis: tg.stack(list(xs), axis=a)),
+            lambda *xs, a=axis: torch.stack(xs, dim=a),
+            *shapes,
+        )
+    )
+CASES += [
+    case(
+        "cat", "x-twice", lambda x: tg.cat((x, x), axis=1), lambda x: torch.cat((x, x), 1), (2, 3)
+    ),
+    case(
+        "cat",
+        "dim",
+        lambda a, b: tg.cat([a, b], dim=1),
+        lambda a, b: torch.cat([a, b], 1),
+        (2, 1),
+        (2, 2),
+    ),
+    case(
+        "stack", "x-twice", lambda x: tg.stack([x, x * 2]), lambda x: torch.stack([x, x * 2]), (3,)
+    ),
+]
+
+# squeeze, unsqueeze, flatten: the gradient reshaped back.
+SQUEEZABLE = (1, 3, 1, 2)
+CASES += [
+    case("squeeze", "all", tg.squeeze, torch.squeeze, SQUEEZABLE),
+    case("squeeze", "axis", lambda x: tg.squeeze(x, 2), lambda x: x.squeeze(2), SQUEEZABLE),
+    case("squeeze", "negative", lambda x: x.squeeze(-2), lambda x: x.squeeze(-2), SQUEEZABLE),
+    case("squeeze", "tuple", lambda x: x.squeeze((0, 2)), lambda x: x.squeeze((0, 2)), SQUEEZABLE),
+    case("squeeze", "dim", lambda x: x.squeeze(dim=0), lambda x: x.squeeze(dim=0), SQUEEZABLE),
+    case("squeeze", "nothing", tg.squeeze, torch.squeeze, (2, 3)),
+    case(
+        "unsqueeze",
+        "0",
+        alone("unsqueeze", lambda x: tg.unsqueeze(x, 0)),
+        lambda x: x.unsqueeze(0),
+        (2, 3),
+    ),
+    case("unsqueeze", "-1", lambda x: x.unsqueeze(-1), lambda x: x.unsqueeze(-1), (2, 3)),
+    case("unsqueeze", "middle", lambda x: x.unsqueeze(dim=1), lambda x: x.unsqueeze(1), (2, 3)),
+    case("unsqueeze", "0d", lambda x: x.unsqueeze(0), lambda x: x.unsqueeze(0), ()),
+    # A tuple of new axes (numpy's expand_dims); torch spells it with two unsqueezes.
+    case(
+        "unsqueeze",
+        "tuple",
+        lambda x: x.unsqueeze((0, -1)),
+        lambda x: x.unsqueeze(0).unsqueeze(-1),
+        (2, 3),
+    ),
+    case("flatten", "all", tg.flatten, torch.flatten, (2, 3, 4)),
+    case("flatten", "start", lambda x: x.flatten(1), lambda x: x.flatten(1), (2, 3, 4)),
+    case(
+        "flatten",
+        "torch-names",
+        lambda x: x.flatten(start_dim=0, end_dim=-2),
+        lambda x: x.flatten(start_dim=0, end_dim=-2),
+        (2, 3, 4),
+    ),
+    case(
+        "flatten", "one-axis", lambda x: tg.flatten(x, 1, 1), lambda x: x.flatten(1, 1), (2, 3, 4)
+    ),
+    case("flatten", "0d", tg.flatten, torch.flatten, ()),
+]
+
+# var and std: torch's correction (default 1), every axis form, keepdims.
+for name, f_tg, f_torch in [("var", tg.var, torch.var), ("std", tg.std, torch.std)]:
+    for axis in [None, 0, -1, (0, 2), (-1, 1)]:
+        for correction in (1, 0, 2):
+            if correction == 2 and axis == 0:
+                continue  # 2 entries, 0 degrees of freedom: see test_var_without_freedom
+            for keep in (False, True):
+                CASES.append(
+                    case(
+                        name,
+                        f"axis={axis}-c={correction}-keep={keep}",
+                        lambda x, a=axis, c=correction, k=keep, f=f_tg: f(
+                            x, axis=a, correction=c, keepdims=k
+                        ),
+                        lambda x, a=axis, c=correction, k=keep, f=f_torch: f(
+                            x, dim=a, correction=c, keepdim=k
+                        ),
+                        (2, 3, 4),
+                    )
+                )
+    CASES += [
+        both(name, "method", lambda x, n=name: getattr(x, n)(), (4, 5)),
+        both(name, "method-dim", lambda x, n=name: getattr(x, n)(dim=1, keepdim=True), (4, 5)),
+        case(
+            name,
+            "ddof",
+            lambda x, f=f_tg: f(x, ddof=0),
+            lambda x, f=f_torch: f(x, correction=0),
+            (6,),
+        ),
+        # One row without spread: torch's std sends 0 back there, not NaN.
+        case(
+            name,
+            "no-spread",
+            lambda x, f=f_tg: f(x, axis=1),
+            lambda x, f=f_torch: f(x, dim=1),
+            np.array([[1.0, 1.0, 1.0], [0.5, -2.0, 3.0]]),
+            smooth=name == "var",
+        ),
+    ]
+
+# power: a tensor exponent (x ** y, 2 ** x), with broadcasting; x ** 2 stays pow.
+POSITIVE_BROADCAST = [("same", (3, 4), (3, 4)), ("col-row", (3, 1), (1, 4)), ("0d", (), (2, 3))]
+for label, sa, sb in POSITIVE_BROADCAST:
+    CASES.append(both("power", f"op-{label}", lambda a, b: a**b, positive(*sa), sb))
+    CASES.append(case("power", f"fn-{label}", tg.power, torch.pow, positive(*sa), sb))
+CASES += [
+    both("power", "2**x", lambda x: 2**x, (3,)),
+    both("power", "0.5**x", lambda x: 0.5**x, (3, 2)),
+    case(
+        "power",
+        "array**x",
+        lambda x: np.array([1.5, 2.0, 3.0]) ** x,
+        lambda x: torch.tensor([1.5, 2.0, 3.0], dtype=torch.float64) ** x,
+        (2, 3),
+    ),
+    both("power", "x**x", lambda x: x**x, positive(4)),
+    # Where torch's rule is 0 * inf torch says 0: a 0 base, a 0 exponent; a negative base
+    # with whole exponents has values, and NaN for d/d exponent (log of a negative), as torch.
+    both(
+        "power",
+        "zeros",
+        lambda a, b: a**b,
+        np.array([0.0, 0.0, 0.0, 2.0]),
+        np.array([0.0, 1.0, 2.0, 0.0]),
+        smooth=False,
+    ),
+    both(
+        "power",
+        "negative-base",
+        lambda a, b: a**b,
+        np.array([-2.0, -1.5, -3.0]),
+        np.array([2.0, 3.0, -1.0]),
+        smooth=False,
+    ),
+]
+
+# astype, float(), double(): a cast whose backward casts the gradient back.
+CASES += [
+    both("astype", "double", lambda x: x.double() * x, (3, 4)),
+    case(
+        "astype",
+        "astype-float64",
+        alone("astype", lambda x: tg.astype(x, np.float64)),
+        lambda x: x.to(torch.float64),
+        (2, 3),
+    ),
+    # Through float32 and back: both engines round to float32 in the middle.
+    both("astype", "float-double", lambda x: x.float().double() * 3, (3, 4), smooth=False),
+    case(
+        "astype",
+        "astype-float32",
+        lambda x: (x.astype("float32") ** 2).astype(np.float64),
+        lambda x: (x.to(torch.float32) ** 2).to(torch.float64),
+        (5,),
+        smooth=False,
+    ),
+]
+
+
 def _ids(c: Case) -> str:
     return f"{c.op}/{c.id}"
 
@@ -565,3 +909,83 @@ def test_float32_stays_float32_with_python_numbers(
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=RTOL32)
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=RTOL32)
+
+
+# ----- the ops of issue 13: what the cases above cannot say -----
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
+def test_scores_of_1e4_stay_finite_in_float32(name: str) -> None:
+    scores = np.array([[1e4, 1e4 - 1.0, -1e4], [-1e4, -1e4, -1e4]], dtype=np.float32)
+    x = tg.tensor(scores, requires_grad=True)
+    t = torch.tensor(scores, requires_grad=True)
+    out = getattr(tg, name)(x, axis=1)
+    ref = getattr(torch, name)(t, 1)
+    out.sum().backward()
+    ref.sum().backward()
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
+    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_logsumexp_of_minus_infinity_is_minus_infinity_as_in_torch() -> None:
+    scores = np.array([[-np.inf, -np.inf], [0.0, -np.inf]])
+    out = tg.logsumexp(tg.tensor(scores), axis=1)
+    np.testing.assert_array_equal(out.data, torch.logsumexp(torch.tensor(scores), 1).numpy())
+    assert out.data[0] == -np.inf
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_without_freedom_warns_and_gives_torchs_nan(name: str) -> None:
+    """n - correction <= 0: torch warns and returns NaN (0/0) or inf; so do we."""
+    data = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 5.0]])
+    x = tg.tensor(data, requires_grad=True)
+    t = torch.tensor(data, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match=rf"{name}: degrees of freedom <= 0 \(2 entries"):
+        out = getattr(tg, name)(x, axis=0, correction=2)
+    with pytest.warns(UserWarning):
+        ref = getattr(torch, name)(t, dim=0, correction=2)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_array_equal(out.data, ref.detach().numpy())
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+def test_where_copies_its_mask_and_sends_it_no_gradient() -> None:
+    mask = np.array([True, False, True])
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tg.tensor([-1.0, -2.0, -3.0], requires_grad=True)
+    out = tg.where(mask, a, b)
+    mask[:] = False  # the caller's array changes after the op ran
+    out.backward(np.array([1.0, 10.0, 100.0]))
+    assert out.inputs == (a, b) and out.attrs["cond"].tolist() == [True, False, True]
+    assert a.grad.tolist() == [1.0, 0.0, 100.0] and b.grad.tolist() == [0.0, 10.0, 0.0]
+    assert not np.shares_memory(out.attrs["cond"], mask)
+
+
+def test_clip_is_clamp_under_numpys_name_not_a_second_op() -> None:
+    assert tg.clip is tg.clamp and "clip" not in tg.OPS
+    assert tg.OPS["clamp"].methods == ("clamp", "clip")
+    assert list(tg.OPS).count("clamp") == 1
+    assert tg.tensor([3.0]).clip(max=1.0).op == "clamp"
+
+
+def test_a_cast_records_the_dtype_and_casts_the_gradient_back() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.float()
+    assert y.dtype == np.float32 and y.op == "astype" and y.attrs == {"dtype": "float32"}
+    (y.double() * 2).sum().backward()
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [2.0, 2.0]
+    assert tg.OPS["astype"].call([tg.tensor([1.0])], y.attrs).dtype == np.float32
+
+
+def test_x_squared_stays_pow_and_a_tensor_exponent_is_power() -> None:
+    x = tg.tensor([1.5, 2.0], requires_grad=True)
+    assert (x**2).op == "pow" and (x**2).attrs == {"exponent": 2}
+    y = tg.tensor([0.5, 3.0], requires_grad=True)
+    z = x**y
+    assert z.op == "power" and z.inputs == (x, y)
+    two = 2**x
+    assert two.op == "power" and two.inputs[1] is x and two.inputs[0].item() == 2.0
+    assert not two.inputs[0].requires_grad  # the base is a constant: no gradient computed

@@ -26,7 +26,19 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # Sample values for attributes an op requires, by attribute name (the registry says
 # which attributes each op has).
-REQUIRED_ATTRS = {"exponent": 2, "index": 0, "shape": (-1,), "y": np.array([0, 1])}
+REQUIRED_ATTRS = {
+    "exponent": 2,
+    "index": 0,
+    "shape": (-1,),
+    "y": np.array([0, 1]),
+    "cond": np.array([[True, False, True], [False, True, False]]),
+    "axis": 0,
+    "dtype": "float32",
+}
+# Attributes an op needs one of although each has a default (clamp: min or max).
+ONE_OF = {"clamp": {"min": 0.75}}
+# Attributes given as a bound name in the expression language (arrays have no literal).
+BOUND = {"y", "cond"}
 
 
 def sample_inputs(info: tg.OpInfo) -> list[np.ndarray]:
@@ -37,9 +49,10 @@ def sample_inputs(info: tg.OpInfo) -> list[np.ndarray]:
 
 def sample_attrs(info: tg.OpInfo) -> dict[str, object]:
     params = inspect.signature(info.forward).parameters
-    return {
+    required = {
         a: REQUIRED_ATTRS[a] for a in info.attrs if params[a].default is inspect.Parameter.empty
     }
+    return required | ONE_OF.get(info.name, {})
 
 
 def sample_call(info: tg.OpInfo) -> Tensor:
@@ -120,7 +133,8 @@ def _delegations() -> dict[str, str]:
 
 
 # Methods that call an ops helper which is not itself an op, with the op they record.
-NOT_OPS = {"number_pow": "exp", "update_in_place": None, "compare": None, "swapaxes": "transpose"}
+# (raise_to records pow for a number exponent, power for a tensor one.)
+NOT_OPS = {"raise_to": None, "update_in_place": None, "compare": None, "swapaxes": "transpose"}
 
 
 def test_every_method_the_registry_lists_exists_and_records_its_op() -> None:
@@ -135,9 +149,15 @@ def test_every_method_the_registry_lists_exists_and_records_its_op() -> None:
                 result = x.swapaxes(0, 1)
             elif len(info.inputs) == 2:  # a + b, b + a, a @ b ...
                 result = getattr(x, method)(other)
+            elif _takes_nothing(member):  # x.float(): the method fixes the attribute
+                result = getattr(x, method)()
             else:
                 result = getattr(x, method)(*sample_attrs(info).values())
             assert result.op == info.name, f"Tensor.{method} recorded {result.op}"
+
+
+def _takes_nothing(method: object) -> bool:
+    return list(inspect.signature(method).parameters) == ["self"]
 
 
 def test_every_delegating_method_is_in_the_registry() -> None:
@@ -173,15 +193,17 @@ def test_every_op_runs_in_the_expression_language(info: tg.OpInfo) -> None:
     if info.name == "matmul":
         names = {"a": np.ones((2, 3)), "b": np.ones((3, 2))}
     attrs = sample_attrs(info)
-    if "y" in attrs:  # labels are bound, like any value
-        names["y"] = attrs["y"]
-    shown = {a: "y" if a == "y" else repr(v) for a, v in attrs.items()}
+    for a in BOUND & set(attrs):  # labels and masks are bound, like any value
+        names[a] = attrs[a]
+    shown = {a: a if a in BOUND else repr(v) for a, v in attrs.items()}
     if info.operator:
         text = info.expression()
         for attr, value in shown.items():
             text = re.sub(rf"\b{attr}\b", value, text)
-    else:  # the inputs, then the attributes it requires (the others have defaults)
-        text = f"{info.expr}({', '.join([*info.inputs, *shown.values()])})"
+    else:  # in the op's parameter order: inputs (a list for cat), the attributes it needs
+        args = [f"[{p}, {p}]" if info.variadic and p in info.inputs else p for p in info.params]
+        args = [shown.get(a, a) for a in args if a in names or a in shown or a.startswith("[")]
+        text = f"{info.expr}({', '.join(args)})"
     out, _ = expr.evaluate(text, names)
     ops = [t.op for t in tg.graph_nodes(out)]
     assert info.name in ops, f"{text} recorded {ops}"

@@ -14,6 +14,7 @@ a message that names it, before anything runs.
 from __future__ import annotations
 
 import ast
+import inspect
 import keyword
 import math
 import operator
@@ -47,25 +48,50 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
 }
 _UNARY: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 OPERATORS = {"+", "-", "*", "/", "@", "**", "[]"}  # what the language writes with syntax
+# Comparisons make the bool mask of where(x > 0, a, b): allowed there, and only there.
+_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+
+
+def _required(info: tg.OpInfo) -> int:
+    """How many arguments the op needs: its parameters without a default."""
+    params = inspect.signature(info.forward).parameters
+    return sum(params[p].default is inspect.Parameter.empty for p in info.params)
 
 
 def _arg_counts(name: str) -> list[int]:
-    """How many positional arguments ``name(...)`` may take: inputs, then attributes."""
+    """How many positional arguments ``name(...)`` may take."""
     counts: set[int] = set()
     for info in FUNCTIONS[name]:
-        counts.update(range(len(info.inputs), len(info.inputs) + len(info.attrs) + 1))
+        counts.update(range(_required(info), len(info.params) + 1))
     return sorted(counts)
 
 
 def _pick_op(name: str, n: int) -> tg.OpInfo | None:
     """The op ``name(...)`` with ``n`` arguments calls: one taking exactly n inputs first
-    (``max(a, b)`` is the gate), else one taking fewer inputs and attributes after them."""
-    infos = FUNCTIONS[name]
-    exact = [i for i in infos if len(i.inputs) == n]
-    if exact:
-        return exact[0]
-    fits = [i for i in infos if len(i.inputs) < n <= len(i.inputs) + len(i.attrs)]
-    return fits[0] if fits else None
+    (``max(a, b)`` is the gate), else one that takes n arguments (``max(a, 0)``)."""
+    fits = [i for i in FUNCTIONS[name] if _required(i) <= n <= len(i.params)]
+    exact = [i for i in fits if len(i.inputs) == n and not i.variadic]
+    return (exact or fits or [None])[0]
+
+
+def _roles(info: tg.OpInfo, args: list[ast.expr]) -> list[tuple[ast.expr, str]]:
+    """Each argument of a call with what it is: "input", "inputs" (a list of them, for
+    cat and stack) or the name of the attribute it gives, in the op's parameter order
+    (``where(cond, a, b)``)."""
+    roles = []
+    for arg, param in zip(args, info.params, strict=False):
+        if param in info.inputs:
+            roles.append((arg, "inputs" if info.variadic else "input"))
+        else:
+            roles.append((arg, param))
+    return roles
 
 
 def operators() -> tuple[list[str], list[str]]:
@@ -77,7 +103,7 @@ def operators() -> tuple[list[str], list[str]]:
     infos = [i for i in tg.OPS.values() if i.operator and i.operator != "[]"]
     binary = [i.operator for i in infos if len(i.inputs) == 2 or i.attrs]
     prefix = [i.operator for i in infos if len(i.inputs) == 1 and not i.attrs]
-    return binary, prefix
+    return list(dict.fromkeys(binary)), list(dict.fromkeys(prefix))  # ** is pow's and power's
 
 
 def signatures() -> list[str]:
@@ -180,11 +206,6 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
                 )
             if isinstance(node.op, ast.Pow):
                 p = _literal_number(node.right)
-                if _has_name(node.right) and _has_name(node.left):
-                    raise ExpressionError(
-                        f"in {_snippet(node)} the exponent must be a number like 2 or -0.5 "
-                        "(or the base a number, as in 2 ** x)"
-                    )
                 if p is not None and abs(p) > MAX_EXPONENT:
                     raise ExpressionError(
                         f"the exponent in {_snippet(node)} is too large "
@@ -221,10 +242,25 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
                 counts = _arg_counts(name)
                 shown = str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
                 raise ExpressionError(f"{name}() takes {shown} argument(s), got {n}")
-            for arg in node.args[: len(info.inputs)]:
-                stack.append((arg, depth + 1))
-            for arg, attr in zip(node.args[len(info.inputs) :], info.attrs, strict=False):
-                _attribute_literal(arg, name, attr, names)
+            for arg, role in _roles(info, node.args):
+                if role == "input":
+                    stack.append((arg, depth + 1))
+                elif role == "inputs":  # cat([a, b], 0): a list of expressions
+                    if not isinstance(arg, ast.List | ast.Tuple) or not arg.elts:
+                        raise ExpressionError(
+                            f"{name}() takes a list of tensors first, as in {name}([a, b]), "
+                            f"not {_snippet(arg)}"
+                        )
+                    stack += [(e, depth + 1) for e in arg.elts]
+                elif isinstance(arg, ast.Compare):  # where(x > 0, a, b): a mask
+                    if len(arg.ops) != 1 or type(arg.ops[0]) not in _COMPARE:
+                        raise ExpressionError(
+                            f"{name}(): {_snippet(arg)} must compare two values once "
+                            "(< <= > >= == !=)"
+                        )
+                    stack += [(arg.left, depth + 1), (arg.comparators[0], depth + 1)]
+                else:
+                    _attribute_literal(arg, name, role, names)
             continue
         what = _REFUSED.get(type(node), type(node).__name__)
         raise ExpressionError(f"{what} not allowed ({_snippet(node)})")
@@ -277,15 +313,22 @@ def _attribute_literal(node: ast.AST, func: str, attr: str, names: set[str]) -> 
         return
     if isinstance(node, ast.Tuple) and all(_int_literal(e) is not None for e in node.elts):
         return
+    if isinstance(node, ast.Constant) and _is_word(node.value):  # astype(x, 'float32')
+        return
     raise ExpressionError(
         f"{func}(): its argument {attr} must be a number, True/False, a tuple of whole "
-        f"numbers or a bound name, not {_snippet(node)}"
+        f"numbers, a word in quotes ('float32') or a bound name, not {_snippet(node)}"
     )
+
+
+def _is_word(v: object) -> bool:
+    """A short quoted word, such as a dtype's name."""
+    return isinstance(v, str) and v.isidentifier() and len(v) <= 16
 
 
 def _attribute_value(node: ast.AST, values: dict[str, np.ndarray]) -> Any:
     """The Python value of an attribute argument that passed :func:`_attribute_literal`."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool | str):
         return node.value
     if isinstance(node, ast.Name):
         return values[node.id]
@@ -364,14 +407,26 @@ def _evaluate(
     if isinstance(node, ast.Call):
         info = _pick_op(node.func.id, len(node.args))
         assert info is not None  # _check made sure
-        k = len(info.inputs)
-        inputs = [_evaluate(arg, env, values, budget) for arg in node.args[:k]]
-        attrs = [_attribute_value(arg, values) for arg in node.args[k:]]
-        _reserve(node, inputs, budget)
-        out = info.function(
-            **dict(zip(info.inputs, inputs, strict=True)),
-            **dict(zip(info.attrs, attrs, strict=False)),
-        )
+        inputs, kwargs = [], {}
+        for arg, role in _roles(info, node.args):
+            if role == "input":
+                inputs.append(_evaluate(arg, env, values, budget))
+            elif role == "inputs":
+                parts = [_evaluate(e, env, values, budget) for e in arg.elts]
+                inputs += parts
+                kwargs[info.inputs[0]] = parts
+            elif isinstance(arg, ast.Compare):
+                left = _evaluate(arg.left, env, values, budget)
+                right = _evaluate(arg.comparators[0], env, values, budget)
+                if not isinstance(left, tg.Tensor):
+                    left = tg.tensor(left)
+                kwargs[role] = _COMPARE[type(arg.ops[0])](left, right)
+            else:
+                kwargs[role] = _attribute_value(arg, values)
+        if not info.variadic:
+            kwargs.update(zip(info.inputs, inputs, strict=True))
+        _reserve(node, [] if info.variadic else inputs, budget)
+        out = info.function(**kwargs)
         _count(node, out, budget)  # an op's own shape rule: checked after, too
         return out
     raise ExpressionError(f"{_snippet(node)} is not allowed")  # _check stops this first

@@ -147,11 +147,14 @@ def _names(nodes: list[tg.Tensor]) -> dict[int, str]:
         arg_prec = [prec[id(a)] for a in n.inputs]
         if _infix(n):
             p = _PRECEDENCE[operator]
-            left = args[0] if arg_prec[0] >= p else f"({args[0]})"
+            # ** groups to the right: (a**b)**c keeps its parentheses, a**b**c needs none.
+            left = args[0] if arg_prec[0] > p or (arg_prec[0] == p != 4) else f"({args[0]})"
             # a - (b - c): the right operand of - and / keeps its parentheses.
-            keep = arg_prec[1] > p or (arg_prec[1] == p and info is not None and info.commutative)
+            keep = arg_prec[1] > p or (
+                arg_prec[1] == p and info is not None and (info.commutative or p == 4)
+            )
             right = args[1] if keep else f"({args[1]})"
-            text = f"{left}{operator}{right}" if p == 2 else f"{left} {operator} {right}"
+            text = f"{left}{operator}{right}" if p in (2, 4) else f"{left} {operator} {right}"
             prec[key] = p
         elif operator == "**":  # x ** p: the exponent is an attribute
             base = args[0] if arg_prec[0] >= 9 else f"({args[0]})"
@@ -164,6 +167,10 @@ def _names(nodes: list[tg.Tensor]) -> dict[int, str]:
             prec[key] = 3
         elif info is not None and "T" in info.methods:  # written x.T
             text = f"{args[0]}ᵀ" if arg_prec[0] >= 9 else f"({args[0]})ᵀ"
+        elif info is not None and info.variadic:  # cat([a, b])
+            text = f"{_call_name(n)}([{', '.join(args)}])"
+        elif info is not None and info.params[0] not in info.inputs:  # where(…, a, b)
+            text = f"{_call_name(n)}(…, {', '.join(args)})"
         else:
             text = f"{_call_name(n)}({', '.join(args)})"
         if len(text) > _MAX_NAME:
