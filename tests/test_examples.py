@@ -150,3 +150,23 @@ def test_12_computation_graph(tmp_path, capsys, monkeypatch):
     svg = (out / "computation_graph.svg").read_text()
     assert "<svg" in svg and "-20" in svg and "-8" in svg
     assert (out / "computation_graph.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_13_neural_network(tmp_path, capsys, monkeypatch):
+    if not STRICT:
+        pytest.importorskip("torch")
+    text, out = run("13", tmp_path, capsys, monkeypatch)
+    # micrograd's demo: 337 parameters, 100 steps, the moons learned without an error.
+    assert "number of parameters 337" in text
+    assert "step 99 loss" in text and "training accuracy 1.000 after 100 steps" in text
+    losses = [float(v) for v in re.findall(r"step \d+ loss ([\d.]+)", text)]
+    assert len(losses) == 11 and losses[-1] < 0.02 < losses[0]
+    line = next(s for s in text.splitlines() if s.startswith("PyTorch, step 0"))
+    ours, theirs = re.search(r"loss ([\d.]+) \(tensorgraph ([\d.]+)\)", line).groups()
+    assert ours == theirs
+    assert float(re.search(r"equal to ([\d.e+-]+)", line).group(1)) < 1e-12
+    assert "the same predictions on all 100 points: True" in text
+    assert (out / "moons_boundary.png").stat().st_size > 10_000
+    assert (out / "mlp_step.png").read_bytes()[:4] == b"\x89PNG"
+    assert "total loss" in (out / "mlp_step.svg").read_text()
+    assert "Backward" in (out / "tiny_net_backprop.html").read_text(encoding="utf-8")
