@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import STRICT
 
+import tensorgraph as tg
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -170,3 +172,25 @@ def test_13_neural_network(tmp_path, capsys, monkeypatch):
     assert (out / "mlp_step.png").read_bytes()[:4] == b"\x89PNG"
     assert "total loss" in (out / "mlp_step.svg").read_text()
     assert "Backward" in (out / "tiny_net_backprop.html").read_text(encoding="utf-8")
+
+
+def test_14_fashion_mnist_mlp(tmp_path, capsys, monkeypatch):
+    """A smoke test on 5k images for 2 epochs; the full run is benchmarks' case 7 (--full)."""
+    if not STRICT:
+        pytest.importorskip("torch")
+        if not (tg.data.FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+            pytest.skip("dataset-fashion-mnist is not installed")
+    (script,) = EXAMPLES.glob("14_*.py")
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", [str(script), str(out), "--quick"])
+    runpy.run_path(str(script), run_name="__main__")
+    text = capsys.readouterr().out
+    assert "train 5000, validation 10000, test 10000 images" in text
+    epochs = [float(v) for v in re.findall(r"validation accuracy ([\d.]+)", text)]
+    assert len(epochs) == 2 and epochs[-1] > 0.7
+    test = float(re.search(r"^test accuracy ([\d.]+)", text, re.M).group(1))
+    assert test > 0.7  # 5k images, 2 epochs: far above chance (0.1)
+    assert "PyTorch load_state_dict: <All keys matched successfully>" in text
+    assert f"PyTorch's test accuracy {test:.4f}" in text
+    assert "the same prediction on 100.00% of the test images" in text
+    assert (out / "fashion_first_layer.png").stat().st_size > 10_000

@@ -297,7 +297,9 @@ def _neural_network(out: Path, split: Split, network: Trained) -> tuple[str, str
         + _img(curves, "MLP training curves")
         + "<p>Each hidden unit's weights on the pixels, as an image (red raises the "
         "unit's input, blue lowers it): no longer one template per class, but features "
-        "the second layer combines.</p>"
+        "the second layer combines. Pixels that are nearly always the same (the border) "
+        "send almost no gradient, so their weights keep their random start unless L2 "
+        "pulls them to 0.</p>"
         + _img(units, "first-layer weights")
         + "<h3>micrograd's demo, reproduced</h3>"
         "<p>The two moons (100 points, noise 0.1, seed 1337), an MLP 2-16-16-1 with "
