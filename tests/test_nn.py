@@ -260,6 +260,7 @@ def test_registration_order_names_and_paths():
     assert [type(m).__name__ for m in outer.children()] == ["Block", "ReLU", "Block"]
     out = outer(np.ones((1, 2)))
     assert out.name == "2: Block"  # a submodule names what it returns
+    assert any(t.name == "input" for t in tg.graph_nodes(out))  # an array input is "input"
 
 
 def test_shared_parameters_are_listed_once_but_saved_under_both_keys():

@@ -606,7 +606,7 @@ def _features_in(module: Module, x: Any, n: int, dtype: np.dtype) -> Tensor:
             raise TypeError(f"{_where(module)}: cannot read the input: {err}") from None
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{_where(module)}: the input must be numbers, got {arr.dtype} data")
-        x = Tensor(arr, dtype=dtype)  # data: it takes the layer's dtype
+        x = Tensor(arr, name="input", dtype=dtype)  # data: it takes the layer's dtype
     elif x._data.dtype != dtype:
         raise TypeError(
             f"{_where(module)}: the input is {x.dtype} but the layer's parameters are "
