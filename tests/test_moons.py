@@ -81,3 +81,10 @@ def test_tiny_net_is_small_enough_for_the_player():
     assert 8 <= len(steps) <= 16
     names = {t.name for t in tg.graph_nodes(loss)}
     assert {"0.weight", "0.bias", "2.weight", "2.bias", "x", "score", "1: Tanh"} <= names
+
+
+def test_doctests():
+    import doctest
+
+    result = doctest.testmod(moons, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

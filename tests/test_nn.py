@@ -587,3 +587,100 @@ def test_public_functions_have_an_example(module):
         if mine and ">>>" not in (obj.__doc__ or ""):
             missing.append(name)
     assert not missing, f"public functions of {module} without a >>> example: {missing}"
+
+
+# ----- tg.MLPClassifier: the scikit-learn-style estimator on top -----
+
+
+def test_mlp_classifier_learns_the_digits_and_tunes_on_validation():
+    X, y = tg.data.load_digits()
+    X_tr, X_val, X_te, y_tr, y_val, y_te = tg.data.train_val_test_split(X, y, seed=0)
+    scaler = tg.data.Standardizer().fit(X_tr)
+    X_tr, X_val, X_te = (scaler.transform(a) for a in (X_tr, X_val, X_te))
+    search = tg.tune.grid_search(
+        tg.MLPClassifier,
+        {"learning_rate": [3e-3, 1e-2]},
+        X_tr,
+        y_tr,
+        X_val,
+        y_val,
+        hidden_sizes=(32,),
+        epochs=10,
+        batch_size=64,
+        progress=False,
+    )
+    clf = search.best_model
+    assert clf.score(X_te, y_te) > 0.93
+    assert len(clf.history_["val_accuracy"]) == 10 and len(clf.history_["loss"]) == 10 * 17
+    proba = clf.predict_proba(X_te[:5])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.array_equal(
+        proba.argmax(axis=1), np.searchsorted(clf.classes_, clf.predict(X_te[:5]))
+    )
+    twin = clf.to_torch()
+    scores = twin(torch.from_numpy(X_te)).detach().numpy()
+    np.testing.assert_allclose(scores, clf.decision_function(X_te), rtol=1e-6, atol=1e-6)
+    # Same seed, same network: training is reproducible.
+    again = tg.MLPClassifier(**clf.get_params()).fit(X_tr, y_tr)
+    assert np.array_equal(
+        again.decision_function(X_te),
+        tg.MLPClassifier(**clf.get_params()).fit(X_tr, y_tr).decision_function(X_te),
+    )
+
+
+def test_mlp_classifier_keeps_float32_labels_and_its_loss_graph():
+    X, y = tg.data.make_moons(60, 0.1, seed=0)
+    labels = np.where(y == 1, "lower", "upper")
+    clf = tg.MLPClassifier(
+        hidden_sizes=(8, 8),
+        activation="tanh",
+        optimizer="sgd",
+        learning_rate=0.1,
+        epochs=20,
+        batch_size=16,
+        verbose=False,
+    )
+    clf.fit(X.astype(np.float32), labels)
+    assert clf.model_[0].weight.dtype == np.float32 and list(clf.classes_) == ["lower", "upper"]
+    assert clf.score(X, labels) > 0.8 and set(clf.predict(X)) <= {"lower", "upper"}
+    loss = clf.loss(X[:4], labels[:4])
+    loss.backward()
+    names = {t.name for t in tg.graph_nodes(loss)}
+    assert {"L", "data loss", "R(W)", "scores", "0.weight", "4.weight"} <= names
+    assert all(p.grad is not None for p in clf.model_.parameters())
+
+
+def test_mlp_classifier_bad_input():
+    for kwargs, match in [
+        ({"hidden_sizes": (0,)}, "hidden_sizes must be a tuple of layer widths >= 1"),
+        ({"hidden_sizes": "64"}, "hidden_sizes must be a tuple"),
+        ({"activation": "gelu"}, "activation must be 'relu', 'tanh' or 'sigmoid'"),
+        ({"optimizer": "rmsprop"}, "optimizer must be 'adam' or 'sgd'"),
+        ({"learning_rate": 0}, "learning_rate must be a finite number > 0"),
+        ({"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+        ({"seed": -1}, "seed must be an int >= 0"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            tg.MLPClassifier(**kwargs)
+    with pytest.raises(
+        RuntimeError, match="MLPClassifier.predict: this classifier is not trained yet"
+    ):
+        tg.MLPClassifier().predict([[1.0, 2.0]])
+    clf = tg.MLPClassifier(hidden_sizes=(4,), epochs=1, verbose=False).fit(
+        [[0.0, 1.0], [1.0, 0.0]], [0, 1]
+    )
+    with pytest.raises(
+        ValueError, match="X has 3 features per row, the classifier was trained on 2"
+    ):
+        clf.predict([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="label 7 .* is not one of the classes seen in fit"):
+        clf.loss([[0.0, 1.0]], [7])
+    with pytest.raises(FloatingPointError, match="training diverged; lower learning_rate"):
+        tg.MLPClassifier(
+            hidden_sizes=(4,),
+            optimizer="sgd",
+            momentum=0.0,
+            learning_rate=1e300,
+            epochs=3,
+            verbose=False,
+        ).fit([[1e3, -1e3], [-1e3, 1e3]] * 4, [0, 1] * 4)
