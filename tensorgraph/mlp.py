@@ -255,16 +255,37 @@ class MLPClassifier:
         return float(np.mean(self._scores(X).argmax(axis=1) == y))
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The class scores (the network's outputs), shape (N, K), in ``classes_`` order."""
+        """The class scores (the network's outputs), shape (N, K), in ``classes_`` order.
+
+        >>> import tensorgraph as tg
+        >>> X, y = tg.data.make_moons(20, seed=0)
+        >>> clf = tg.MLPClassifier(hidden_sizes=(4,), epochs=1, verbose=False).fit(X, y)
+        >>> clf.decision_function(X).shape
+        (20, 2)
+        """
         return self._scores(self._check_X("decision_function", X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class with the highest score for each row of X."""
+        """The class with the highest score for each row of X.
+
+        >>> import tensorgraph as tg
+        >>> X, y = tg.data.make_moons(20, seed=0)
+        >>> clf = tg.MLPClassifier(hidden_sizes=(4,), epochs=1, verbose=False).fit(X, y)
+        >>> set(clf.predict(X).tolist()) <= {0, 1}
+        True
+        """
         scores = self._scores(self._check_X("predict", X))  # checks fitted first
         return self.classes_[scores.argmax(axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities softmax(scores), shape (N, K), rows summing to 1."""
+        """Class probabilities softmax(scores), shape (N, K), rows summing to 1.
+
+        >>> import tensorgraph as tg
+        >>> X, y = tg.data.make_moons(20, seed=0)
+        >>> clf = tg.MLPClassifier(hidden_sizes=(4,), epochs=1, verbose=False).fit(X, y)
+        >>> clf.predict_proba(X).sum(axis=1).round(6).tolist()[:2]
+        [1.0, 1.0]
+        """
         scores = self._scores(self._check_X("predict_proba", X))
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
