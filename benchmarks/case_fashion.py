@@ -29,7 +29,11 @@ FOLDER = Path("/usr/share/datasets/fashion-mnist")
 SOFTMAX = {"learning_rate": 0.03, "reg": 1e-5, "epochs": 19, "batch_size": 128}
 SVM = {"learning_rate": 0.003, "reg": 1e-5, "epochs": 20, "batch_size": 128}
 SKLEARN_C = 0.1
-BARS = {"tensorgraph SoftmaxClassifier": 0.84, "tensorgraph LinearSVM": 0.83}
+BARS = {
+    "tensorgraph SoftmaxClassifier": 0.84,
+    "tensorgraph LinearSVM": 0.83,
+    "tensorgraph MLP 784-256-10, Adam": 0.88,  # issue 13
+}
 
 
 def load(quick: bool, dtype=np.float64):
@@ -47,6 +51,7 @@ def load(quick: bool, dtype=np.float64):
 
 
 def models(quick: bool) -> dict[str, object]:
+    from benchmarks.case_mlp import LoopMLP
     from tensorgraph.linear import LinearSVM, SoftmaxClassifier
 
     epochs = {"epochs": 2} if quick else {}
@@ -59,6 +64,9 @@ def models(quick: bool) -> dict[str, object]:
         "scikit-learn LinearSVC": LinearSVC(
             C=SKLEARN_C, dual=False, max_iter=100 if quick else 1000
         ),
+        # Two-layer nets (case 7's network), float32, the same loop in both libraries.
+        "tensorgraph MLP 784-256-10, Adam": LoopMLP("tensorgraph", quick),
+        "PyTorch MLP 784-256-10, Adam": LoopMLP("torch", quick),
     }
 
 
@@ -98,9 +106,14 @@ def run(quick: bool) -> CaseResult:
             )
     res.tables.append(Table(["model", "fit s", "val accuracy", "test accuracy", "settings"], rows))
     n = f"{len(X_train):,} train / {len(X_val):,} val / {len(X_test):,} test"
-    res.notes.append(f"{n}, {X_train.shape[1]} pixels, float64, x/255 − mean image.")
     res.notes.append(
-        "Quality bar of issue 5: softmax ≥ 0.84 and SVM ≥ 0.83 test accuracy. The research "
+        f"{n}, {X_train.shape[1]} pixels, float64, x/255 − mean image (the two-layer nets "
+        "train in float32: benchmarks/case_mlp.py, LoopMLP)."
+    )
+    res.notes.append(
+        "Quality bar of issue 5: softmax ≥ 0.84 and SVM ≥ 0.83 test accuracy; of issue 13: "
+        "the two-layer net ≥ 0.88 (settings chosen on the validation split: findings, F7). "
+        "The research "
         "notes measured scikit-learn at 0.843 (LogisticRegression) and 0.838 (LinearSVC) on "
         "this protocol."
     )
@@ -112,4 +125,6 @@ def run(quick: bool) -> CaseResult:
 def params(clf: object) -> str:
     p = clf.get_params()
     keys = ("learning_rate", "reg", "epochs", "batch_size", "momentum") if "reg" in p else ("C",)
+    if "hidden" in p:  # the two-layer nets
+        keys = ("hidden", "learning_rate", "epochs", "batch_size")
     return ", ".join(f"{k}={p[k]}" for k in keys if k in p)

@@ -3,6 +3,7 @@
     python3 dev.py bench                  # every case but Fashion-MNIST (a few minutes)
     python3 dev.py bench --full           # and Fashion-MNIST end to end (long)
     python3 dev.py bench --only sgd       # one case (the other sections are kept)
+    python3 dev.py bench --only mlp       # the two-layer net's training step
     python3 dev.py bench --quick --out /tmp/b.md   # tiny sizes, few rounds (the test)
 
 BLAS is pinned to one thread (threadpoolctl, and torch.set_num_threads(1)): on a small
@@ -44,6 +45,7 @@ CASES = {
     "memory": "benchmarks.case_memory",
     "render": "benchmarks.case_render",
     "fashion": "benchmarks.case_fashion",
+    "mlp": "benchmarks.case_mlp",
 }
 DEFAULT = [k for k in CASES if k != "fashion"]  # Fashion-MNIST takes minutes: --full
 FINDINGS = Path(__file__).resolve().parent / "findings.md"

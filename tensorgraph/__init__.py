@@ -9,13 +9,15 @@
 (-20.0, [-8.0, 6.0, 2.0, 0.0])
 """
 
-from . import creation, data, ops, optim, tune
+from . import creation, data, nn, ops, optim, tune
 from .anomaly import AnomalyError, ModifiedInPlaceError, detect_anomaly, is_anomaly_enabled
 from .creation import *  # noqa: F403 - zeros, ones, randn, ... (creation.__all__)
 from .gradcheck import GradcheckKinkWarning, GradcheckResult, gradcheck, numerical_grad
 from .linear import LinearClassifier, LinearSVM, SoftmaxClassifier
 from .losses import l1, l2, softmax_loss, svm_loss
+from .mlp import MLPClassifier
 from .modes import enable_grad, is_grad_enabled, no_grad
+from .nn.init import manual_seed
 from .ops import *  # noqa: F403 - every op, as ops.__all__ lists them
 from .registry import OpInfo
 from .tensor import (
@@ -39,6 +41,7 @@ __all__ = [
     "GradcheckResult",
     "LinearClassifier",
     "LinearSVM",
+    "MLPClassifier",
     "ModifiedInPlaceError",
     "OpInfo",
     "SoftmaxClassifier",
@@ -56,6 +59,8 @@ __all__ = [
     "l1",
     "l2",
     "local_backward",
+    "manual_seed",
+    "nn",
     "no_grad",
     "numerical_grad",
     "ops",

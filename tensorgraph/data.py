@@ -6,6 +6,7 @@ the validation split; evaluate on the test split once, at the end.
 
     load_digits()            scikit-learn's 8x8 digits, vendored (1797 x 64, 10 classes)
     load_fashion_mnist()     Debian's dataset-fashion-mnist IDX files (60k + 10k x 784)
+    make_blobs(), make_moons()   2-D toy problems (micrograd's demo trains on the moons)
     train_val_test_split()   stratified, deterministic three-way split
     Standardizer             per-feature (x - mean) / std, fitted on train only
     MeanImage                x / 255 - mean image, for pixel data (as cs231n does)
@@ -32,6 +33,7 @@ __all__ = [
     "load_digits",
     "load_fashion_mnist",
     "make_blobs",
+    "make_moons",
     "read_idx",
     "train_val_test_split",
 ]
@@ -327,6 +329,57 @@ def make_blobs(
     rng = np.random.default_rng(seed)
     X = np.concatenate([c + std * rng.standard_normal((n_per_class, len(c))) for c in centers])
     y = np.repeat(np.arange(len(centers)), n_per_class)
+    return X, y
+
+
+def make_moons(
+    n_samples: int = 100, noise: float | None = None, seed: int = 0, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles in 2-D: the data of micrograd's demo.
+
+    scikit-learn's construction, number for number: ``make_moons(n, noise, seed)`` equals
+    ``sklearn.datasets.make_moons(n, noise=noise, random_state=seed)``. The upper moon
+    (class 0) gets ``n // 2`` points, the lower one the rest; the points are shuffled
+    and then moved by Gaussian noise of standard deviation ``noise``. The random numbers
+    come from ``numpy.random.RandomState(seed)``, as scikit-learn's do (numpy keeps that
+    stream fixed across versions), so micrograd's notebook, which seeds numpy with 1337
+    before calling scikit-learn, is ``make_moons(100, 0.1, seed=1337)``.
+
+    Returns X float64 (n_samples, 2) and y int64 (0 or 1).
+
+    >>> X, y = make_moons(6, seed=0)
+    >>> X.shape, sorted(y.tolist())
+    ((6, 2), [0, 0, 0, 1, 1, 1])
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
+        raise TypeError(f"make_moons: n_samples must be an int, got {n_samples!r}")
+    if n_samples < 1:
+        raise ValueError(f"make_moons: n_samples must be at least 1, got {n_samples}")
+    if noise is not None and (
+        isinstance(noise, bool)
+        or not isinstance(noise, int | float | np.integer | np.floating)
+        or not (math.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(f"make_moons: noise must be None or a finite number >= 0, got {noise!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
+        raise ValueError(f"make_moons: seed must be an int in [0, 2**32), got {seed!r}")
+    rng = np.random.RandomState(int(seed))  # scikit-learn's generator, for equal numbers
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    upper, lower = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    X = np.column_stack(
+        [
+            np.append(np.cos(upper), 1 - np.cos(lower)),
+            np.append(np.sin(upper), 1 - np.sin(lower) - 0.5),
+        ]
+    )
+    y = np.append(np.zeros(n_out, np.int64), np.ones(n_in, np.int64))
+    if shuffle:
+        order = np.arange(n_samples)
+        rng.shuffle(order)
+        X, y = X[order], y[order]
+    if noise is not None:
+        X += rng.normal(scale=noise, size=X.shape)
     return X, y
 
 

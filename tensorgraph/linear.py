@@ -480,6 +480,29 @@ class LinearClassifier:
         y = _targets(f"{type(self).__name__}.score", y, len(predicted))
         return float(np.mean(predicted == y))
 
+    def to_torch(self) -> Any:
+        """The trained classifier as an equal ``torch.nn.Linear``: scores = X Wᵀ + b.
+
+        Weight and bias are copies of W and b in their dtype (float32 stays float32), so
+        ``layer(torch.from_numpy(X))`` gives :meth:`decision_function`'s scores, columns in
+        ``classes_`` order (map an argmax back through ``classes_``). From there on it is
+        an ordinary PyTorch layer. Needs PyTorch (``pip install torch==2.13.0``), which
+        is imported here only.
+
+        >>> import numpy as np, tensorgraph as tg
+        >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1])
+        >>> tg.LinearSVM(epochs=1, verbose=False).fit(X, y).to_torch()  # doctest: +SKIP
+        Linear(in_features=2, out_features=2, bias=True)
+        """
+        self._check_fitted("to_torch")
+        from .interop import require_torch
+
+        torch = require_torch(f"{type(self).__name__}.to_torch")
+        W = self.W._data
+        layer = torch.nn.Linear(W.shape[1], W.shape[0], dtype=getattr(torch, W.dtype.name))
+        layer.load_state_dict({"weight": self.W, "bias": self.b})  # tg tensors load as they are
+        return layer
+
     # ----- saving -----
 
     def save(self, path: str | Path) -> Path:

@@ -328,6 +328,17 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
+    @classmethod
+    def __torch_function__(
+        cls, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        # PyTorch's protocol for tensor-like objects: a tg.Tensor handed to a torch function
+        # arrives as a torch tensor (a copy, without gradient), so torch_model.
+        # load_state_dict(tg_model.state_dict()) works as it stands (interop.py).
+        from .interop import torch_function
+
+        return torch_function(func, args, kwargs)
+
     # Hashing by identity (as torch does) keeps tensors usable as dict keys even though
     # == compares elementwise.
     __hash__ = object.__hash__

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CASES = ["lecture", "chain", "sgd", "memory", "render"]
+DEFAULT_CASES = ["lecture", "chain", "sgd", "memory", "render", "mlp"]
 
 
 def test_quick_benchmark_run_produces_every_case(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_quick_benchmark_run_produces_every_case(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = {r["key"]: r for r in json.loads(raw.read_text())}
-    assert list(results) == [*DEFAULT_CASES, "fashion"]
+    assert list(results) == [*DEFAULT_CASES[:-1], "fashion", "mlp"]  # the order of run.CASES
 
     for key in DEFAULT_CASES:
         r = results[key]
@@ -51,13 +51,15 @@ def test_quick_benchmark_run_produces_every_case(tmp_path: Path) -> None:
     assert len(sgd_configs) == 4  # {float64, float32} x {svm, softmax}
     assert len(results["sgd"]["targets"]) == 8  # 2 per config
     assert any("gc" in t["what"] for t in results["memory"]["targets"])
+    assert len(results["mlp"]["tables"][0]["rows"]) == 5  # 3 steps, the GEMMs, the floor
+    assert len(results["mlp"]["targets"]) == 2  # x PyTorch, x numpy
 
     fashion = results["fashion"]
     if Path("/usr/share/datasets/fashion-mnist").is_dir():
         assert fashion["available"], fashion["notes"]
         assert all(c["passed"] for c in fashion["checks"]), fashion["checks"]
         accs = [v for k, v in fashion["numbers"].items() if "accuracy" in k]
-        assert len(accs) == 4 and all(0 < a <= 1 for a in accs), fashion["numbers"]
+        assert len(accs) == 6 and all(0 < a <= 1 for a in accs), fashion["numbers"]
     else:  # only off CI: .ci/run installs the dataset
         assert not os.environ.get("TENSORGRAPH_STRICT"), "strict mode needs the dataset"
 

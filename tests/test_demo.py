@@ -158,3 +158,20 @@ def test_cli_demo_says_how_to_get_fashion_mnist(capsys, tmp_path, monkeypatch):
     code = cli.main(["demo", "--out", str(tmp_path / "out"), "--dataset", "fashion-mnist"])
     assert code == 1
     assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+def test_run_demo_has_the_neural_network_beside_the_linear_models(digits_demo):
+    index, text = digits_demo
+    row = re.search(r"^MLPClassifier\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)\s", text, re.M)
+    assert row, text
+    val, test = float(row.group(1)), float(row.group(2))
+    assert val > 0.9 and test > 0.9  # a quick 15-epoch run of the 64-64-10 net
+    page = index.read_text(encoding="utf-8")
+    assert f"<td>{row.group(2)}</td>" in page
+    assert "Beyond the linear classifier: a neural network" in page
+    links = _Links()
+    links.feed(page)
+    for name in ("loss_MLPClassifier.png", "first_layer_MLPClassifier.png", "moons_boundary.png"):
+        assert name in links.sources, name
+    assert "training accuracy 100%" in page  # micrograd's demo
+    assert "total loss" in (index.parent / "moons_step.svg").read_text()

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import STRICT
 
+import tensorgraph as tg
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -150,3 +152,45 @@ def test_12_computation_graph(tmp_path, capsys, monkeypatch):
     svg = (out / "computation_graph.svg").read_text()
     assert "<svg" in svg and "-20" in svg and "-8" in svg
     assert (out / "computation_graph.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_13_neural_network(tmp_path, capsys, monkeypatch):
+    if not STRICT:
+        pytest.importorskip("torch")
+    text, out = run("13", tmp_path, capsys, monkeypatch)
+    # micrograd's demo: 337 parameters, 100 steps, the moons learned without an error.
+    assert "number of parameters 337" in text
+    assert "step 99 loss" in text and "training accuracy 1.000 after 100 steps" in text
+    losses = [float(v) for v in re.findall(r"step \d+ loss ([\d.]+)", text)]
+    assert len(losses) == 11 and losses[-1] < 0.02 < losses[0]
+    line = next(s for s in text.splitlines() if s.startswith("PyTorch, step 0"))
+    ours, theirs = re.search(r"loss ([\d.]+) \(tensorgraph ([\d.]+)\)", line).groups()
+    assert ours == theirs
+    assert float(re.search(r"equal to ([\d.e+-]+)", line).group(1)) < 1e-12
+    assert "the same predictions on all 100 points: True" in text
+    assert (out / "moons_boundary.png").stat().st_size > 10_000
+    assert (out / "mlp_step.png").read_bytes()[:4] == b"\x89PNG"
+    assert "total loss" in (out / "mlp_step.svg").read_text()
+    assert "Backward" in (out / "tiny_net_backprop.html").read_text(encoding="utf-8")
+
+
+def test_14_fashion_mnist_mlp(tmp_path, capsys, monkeypatch):
+    """A smoke test on 5k images for 2 epochs; the full run is benchmarks' case 7 (--full)."""
+    if not STRICT:
+        pytest.importorskip("torch")
+        if not (tg.data.FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+            pytest.skip("dataset-fashion-mnist is not installed")
+    (script,) = EXAMPLES.glob("14_*.py")
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", [str(script), str(out), "--quick"])
+    runpy.run_path(str(script), run_name="__main__")
+    text = capsys.readouterr().out
+    assert "train 5000, validation 10000, test 10000 images" in text
+    epochs = [float(v) for v in re.findall(r"validation accuracy ([\d.]+)", text)]
+    assert len(epochs) == 2 and epochs[-1] > 0.7
+    test = float(re.search(r"^test accuracy ([\d.]+)", text, re.M).group(1))
+    assert test > 0.7  # 5k images, 2 epochs: far above chance (0.1)
+    assert "PyTorch load_state_dict: <All keys matched successfully>" in text
+    assert f"PyTorch's test accuracy {test:.4f}" in text
+    assert "the same prediction on 100.00% of the test images" in text
+    assert (out / "fashion_first_layer.png").stat().st_size > 10_000

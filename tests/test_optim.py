@@ -115,3 +115,107 @@ def test_bad_parameters() -> None:
         tg.optim.SGD([w], lr="0.1")
     with pytest.raises(TypeError, match="momentum must be a number"):
         tg.optim.SGD([w], lr=0.1, momentum=True)
+
+
+# ----- weight decay and Adam, against torch.optim -----
+
+
+def _twins(dtype):
+    """A tg.nn MLP and the equal torch model, loaded from the same state dict."""
+    model = tg.nn.MLP([5, 6, 3], dtype=dtype, generator=0)
+    twin = torch.nn.Sequential(torch.nn.Linear(5, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3)).to(
+        torch.float64 if dtype == np.float64 else torch.float32
+    )
+    twin.load_state_dict(model.state_dict())
+    return model, twin
+
+
+def _train_side_by_side(model, twin, opt, ref, dtype, steps=20):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((12, 5)).astype(dtype), rng.integers(0, 3, 12)
+    rtol, atol = (1e-9, 1e-12) if dtype == np.float64 else (2e-4, 2e-6)
+    for step in range(steps):
+        lo = (step % 3) * 4  # three minibatches in turn
+        opt.zero_grad()
+        tg.nn.functional.cross_entropy(model(X[lo : lo + 4]), y[lo : lo + 4]).backward()
+        opt.step()
+        ref.zero_grad()
+        F.cross_entropy(
+            twin(torch.from_numpy(X[lo : lo + 4])), torch.from_numpy(y[lo : lo + 4])
+        ).backward()
+        ref.step()
+        for (name, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
+            np.testing.assert_allclose(
+                p.data, q.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"{name}, step {step}"
+            )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"weight_decay": 0.1},
+        {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.05},
+    ],
+)
+def test_adam_matches_torch_over_20_steps(dtype, settings):
+    model, twin = _twins(dtype)
+    before = [p.data.copy() for p in model.parameters()]
+    opt = tg.optim.Adam(model.parameters(), **settings)
+    ref = torch.optim.Adam(twin.parameters(), **settings)
+    _train_side_by_side(model, twin, opt, ref, dtype)
+    assert all(not np.allclose(p.data, b) for p, b in zip(model.parameters(), before, strict=True))
+    assert all(p.dtype == dtype for p in model.parameters())
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_weight_decay_matches_torch(momentum):
+    model, twin = _twins(np.float64)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1, momentum=momentum, weight_decay=0.01)
+    ref = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=momentum, weight_decay=0.01)
+    _train_side_by_side(model, twin, opt, ref, np.float64)
+    assert "weight_decay=0.01" in repr(opt)
+
+
+def test_adam_skips_parameters_without_a_gradient_as_torch():
+    a0, c0 = np.array([1.0, 2.0]), np.array([3.0])
+    a, c = tg.tensor(a0.copy(), requires_grad=True), tg.tensor(c0.copy(), requires_grad=True)
+    at, ct = torch.tensor(a0, requires_grad=True), torch.tensor(c0, requires_grad=True)
+    opt, ref = tg.optim.Adam([a, c], lr=0.1), torch.optim.Adam([at, ct], lr=0.1)
+    for step in range(5):
+        opt.zero_grad()
+        ref.zero_grad()
+        if step in (1, 2):  # c's step count must not advance here (its bias correction)
+            tg.sum(a * a).backward()
+            (at * at).sum().backward()
+        else:
+            tg.sum(a * a * c).backward()
+            (at * at * ct).sum().backward()
+        opt.step()
+        ref.step()
+        np.testing.assert_allclose(a.data, at.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(c.data, ct.detach().numpy(), rtol=1e-12)
+
+
+def test_optimizers_take_model_parameters_and_refuse_bad_arguments():
+    model = tg.nn.MLP([2, 3, 1])
+    opt = tg.optim.Adam(model.parameters())  # a generator, as in PyTorch
+    assert len(opt.params) == 4 and opt.lr == 1e-3 and tg.optim.SGD(model.parameters()).lr == 1e-3
+    assert repr(opt) == "Adam(4 parameters, lr=0.001, betas=(0.9, 0.999), eps=1e-08)"
+    w = tg.tensor([1.0], requires_grad=True)
+    for kwargs, error, match in [
+        ({"betas": (0.9, 1.0)}, ValueError, r"Adam: betas\[1\] must be in \[0, 1\)"),
+        ({"betas": 0.9}, TypeError, "Adam: betas must be a pair"),
+        ({"eps": -1.0}, ValueError, "Adam: eps must be >= 0"),
+        ({"weight_decay": float("nan")}, ValueError, "Adam: weight_decay must be >= 0"),
+        ({"lr": 0.0}, ValueError, "Adam: lr must be a positive finite number"),
+    ]:
+        with pytest.raises(error, match=match):
+            tg.optim.Adam([w], **kwargs)
+    with pytest.raises(ValueError, match="SGD: weight_decay must be >= 0"):
+        tg.optim.SGD([w], lr=0.1, weight_decay=-0.1)
+    with pytest.raises(ValueError, match="parameter 1 .* is listed twice"):
+        tg.optim.Adam([w, w])
+    with pytest.raises(TypeError, match="parameter groups"):
+        tg.optim.Adam([{"params": [w]}])

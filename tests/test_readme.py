@@ -36,6 +36,11 @@ def test_python_examples_run_in_order(tmp_path, monkeypatch, capsys):
     assert sorted(p.suffix for p in (tmp_path / "frames").iterdir())[0] == ".png"
     # The classifier example evaluated the test split once, with a real accuracy.
     assert namespace["search"].best_model.score(namespace["X_te"], namespace["y_te"]) > 0.9
+    # The two-layer net: trained, drawn, equal to PyTorch's loss and gradients.
+    assert float(re.search(r"test accuracy ([\d.]+)", out).group(1)) > 0.9
+    assert "Linear(in_features=64, out_features=100, bias=True)" in out
+    assert out.count("True") >= 2 and "False" not in out
+    assert (tmp_path / "two_layer_net.svg").stat().st_size > 0
 
 
 def test_shell_draw_examples_run(tmp_path, monkeypatch, capsys):

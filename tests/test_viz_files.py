@@ -273,3 +273,26 @@ def test_doctests(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_large_heatmap_travels_in_lines_graphviz_can_read(tmp_path):
+    """Graphviz's lexer fails on a DOT line over 16 KB, even a comment: a big PNG is cut."""
+    import base64
+
+    from viz.heatmap import png_bytes
+
+    png = png_bytes(np.random.default_rng(0).integers(0, 256, (120, 90, 3), dtype=np.uint8))
+    name, lines = backends.embed_image(png)
+    assert len(png) > 16_384 and max(len(line) for line in lines.splitlines()) < 5000
+    # Read back in any order, with a piece repeated (a picture drawn twice), and in the
+    # one-line form written before the pieces were numbered.
+    shuffled = "\n".join(reversed([*lines.splitlines(), lines.splitlines()[0]]))
+    assert backends.embedded_images(shuffled)[name] == png
+    one_line = f"// tensorgraph-image {name} {base64.b64encode(png).decode()}"
+    assert backends.embedded_images(one_line)[name] == png
+    # A layer of random weights, drawn with heatmaps: it rendered a syntax error before.
+    W = tg.tensor(np.random.default_rng(1).standard_normal((100, 64)), requires_grad=True)
+    loss = (W * W).sum()
+    loss.backward()
+    out = viz.render(loss, tmp_path / "w.png", heatmaps=True)
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -427,26 +427,36 @@ def render_dot(
 
 # --------------------------------------------------------------------------- embedded images
 
-# Pictures a DOT text carries itself (the heatmaps of large matrices), one comment line
-# each, which Graphviz skips:   // tensorgraph-image tg-<20 hex digits>.png <base64 PNG>
-# Graphviz reads images from files, so render_dot writes them into a private temporary
-# folder for the one render (graph attribute `imagepath`) and removes it afterwards. No
-# shared cache: nothing for another user to plant, nothing for threads to race on,
-# nothing that grows, and a drawing made today still renders next week.
-_EMBEDDED = re.compile(r"^// tensorgraph-image (tg-[0-9a-f]{20}\.png) ([A-Za-z0-9+/]+=*)$", re.M)
+# Pictures a DOT text carries itself (the heatmaps of large matrices), as comment lines,
+# which Graphviz skips:   // tensorgraph-image tg-<20 hex digits>.png <k> <base64 piece k>
+# A PNG's base64 is cut into numbered pieces of at most _PIECE characters: Graphviz's
+# lexer fails with a "syntax error" on a line longer than 16 KB, comment or not (a 100 x
+# 64 heatmap of random weights is that big). Lines without the number (one piece, as
+# written before) are read too. Graphviz reads images from files, so render_dot writes
+# them into a private temporary folder for the one render (graph attribute `imagepath`)
+# and removes it afterwards. No shared cache: nothing for another user to plant, nothing
+# for threads to race on, nothing that grows, and a drawing made today still renders
+# next week.
+_EMBEDDED = re.compile(
+    r"^// tensorgraph-image (tg-[0-9a-f]{20}\.png) (?:(\d{1,6}) )?([A-Za-z0-9+/]+=*)$", re.M
+)
+_PIECE = 4096
 
 
 def embed_image(png: bytes) -> tuple[str, str]:
-    """The file name to give ``<IMG SRC=...>`` and the DOT comment line that carries it.
+    """The file name to give ``<IMG SRC=...>`` and the DOT comment lines that carry it.
 
-    Put the line anywhere in the DOT text (a line of its own); :func:`render_dot` finds it.
+    Put the lines anywhere in the DOT text (lines of their own); :func:`render_dot` finds
+    them. Each is at most a few KB, whatever the picture's size.
 
     >>> name, line = embed_image(b"abc")
     >>> name, line.split()[:2], embedded_images(line)[name]
     ('tg-a9993e364706816aba3e.png', ['//', 'tensorgraph-image'], b'abc')
     """
     name = f"tg-{hashlib.sha1(png).hexdigest()[:20]}.png"
-    return name, f"// tensorgraph-image {name} {base64.b64encode(png).decode('ascii')}"
+    text = base64.b64encode(png).decode("ascii")
+    pieces = [text[i : i + _PIECE] for i in range(0, len(text), _PIECE)]
+    return name, "\n".join(f"// tensorgraph-image {name} {k} {p}" for k, p in enumerate(pieces))
 
 
 def embedded_images(source: str) -> dict[str, bytes]:
@@ -457,7 +467,13 @@ def embedded_images(source: str) -> dict[str, bytes]:
     """
     if "// tensorgraph-image " not in source:
         return {}
-    return {m.group(1): base64.b64decode(m.group(2)) for m in _EMBEDDED.finditer(source)}
+    pieces: dict[str, dict[int, str]] = {}
+    for m in _EMBEDDED.finditer(source):  # a picture drawn twice carries the same pieces
+        pieces.setdefault(m.group(1), {})[int(m.group(2) or 0)] = m.group(3)
+    return {
+        name: base64.b64decode("".join(parts[k] for k in sorted(parts)))
+        for name, parts in pieces.items()
+    }
 
 
 @contextlib.contextmanager

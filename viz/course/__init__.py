@@ -7,7 +7,9 @@ Not "drawing a graph" but what the lecture does with it:
     demo.py     the main job (``tensorgraph demo``): data split, grid search over two
                 linear classifiers, the test split once, and an HTML report
     plots.py    the classifier figures (matplotlib): loss curves, templates, decision
-                regions, SVM vs. softmax, an image as the computer sees it
+                regions, SVM vs. softmax, an image as the computer sees it, a model's
+                decision boundary
+    moons.py    micrograd's demo: a 2-16-16-1 MLP learns the two moons
 
 Nothing is imported here, so ``import viz.course.lecture`` does not load matplotlib.
 """

@@ -3,6 +3,7 @@
     loss_curve        the training loss per step, train/validation accuracy per epoch
     templates         the rows of W as K images (the algebraic interpretation)
     decision_regions  a 2-D problem, its class regions and the K lines (geometric)
+    decision_boundary a 2-D problem and any model's boundary (micrograd's moons plot)
     svm_vs_softmax    one example's scores, hinge terms and probabilities side by side
     pixel_view        an image as the computer sees it (its numbers) and the predicted
                       class probabilities
@@ -14,7 +15,7 @@ no GUI backend is touched and nothing global is left open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,14 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["decision_regions", "loss_curve", "pixel_view", "svm_vs_softmax", "templates"]
+__all__ = [
+    "decision_boundary",
+    "decision_regions",
+    "loss_curve",
+    "pixel_view",
+    "svm_vs_softmax",
+    "templates",
+]
 
 DPI = 110
 _CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"]
@@ -236,6 +244,82 @@ def _draw_line(ax: Any, w: np.ndarray, b: float, box: tuple, colour: str) -> Non
     if x0 <= foot[0] <= x1 and y0 <= foot[1] <= y1:
         tip = foot + 0.12 * span * w / norm
         ax.annotate("", tip, foot, arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6})
+
+
+def decision_boundary(
+    scores: Callable[[np.ndarray], Any],
+    X: Any,
+    y: Any,
+    path: str | Path,
+    title: str = "decision boundary",
+    resolution: int = 300,
+) -> Path:
+    """Any model's decision boundary on a 2-D problem, as micrograd's demo draws it.
+
+    ``scores`` maps an (M, 2) array of points to their scores: one per point (the class
+    is the score's sign, as in micrograd's max-margin demo) or K per point (the class is
+    the argmax). The plane is coloured by predicted class, the boundary drawn as a line,
+    the training points on top with their true class, and the training accuracy in the
+    title.
+
+    >>> import numpy as np, tempfile, os
+    >>> X, y = np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1, -1])
+    >>> decision_boundary(lambda p: p[:, 0], X, y, os.path.join(tempfile.mkdtemp(), "b.png")).suffix
+    '.png'
+    """
+    X = _np(X)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
+        raise ValueError(
+            f"decision_boundary: needs X (N, 2) and y (N,); got X {X.shape}, y {y.shape}"
+        )
+
+    def classes(points: np.ndarray) -> np.ndarray:
+        s = _np(scores(points))
+        if s.ndim == 2 and s.shape[1] > 1:
+            return np.argmax(s, axis=1)
+        return (s.reshape(-1) > 0).astype(int)
+
+    pad = 0.5 * float(np.ptp(X, axis=0).max() or 1.0) / 2
+    (x0, y0), (x1, y1) = X.min(axis=0) - pad, X.max(axis=0) + pad
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    region = classes(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    labels = np.unique(y)
+    truth = np.searchsorted(labels, y)  # -1/+1 (micrograd's) and 0..K-1 alike become 0..K-1
+    acc = float(np.mean(classes(X) == truth))
+
+    from matplotlib.colors import ListedColormap
+
+    k = max(int(region.max()) + 1, len(labels), 2)
+    colours = [_CLASS_COLOURS[i % len(_CLASS_COLOURS)] for i in range(k)]
+    fig = Figure(figsize=(6.0, 5.2))
+    ax = fig.subplots()
+    ax.contourf(
+        gx, gy, region, levels=np.arange(k + 1) - 0.5, cmap=ListedColormap(colours), alpha=0.25
+    )
+    ax.contour(gx, gy, region, levels=np.arange(k) + 0.5, colors="k", linewidths=1.2)
+    for i, label in enumerate(labels):
+        pts = X[y == label]
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=22,
+            color=colours[i],
+            edgecolor="k",
+            lw=0.5,
+            label=f"y = {label}",
+        )
+    ax.set(
+        xlim=(x0, x1),
+        ylim=(y0, y1),
+        xlabel="x₁",
+        ylabel="x₂",
+        title=f"{title}\ntraining accuracy {acc:.3f}",
+    )
+    ax.set_aspect("equal")
+    ax.legend(loc="best", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 # ----- SVM vs. softmax on the same scores -----
