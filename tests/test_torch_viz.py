@@ -26,6 +26,7 @@ from torchviz import make_dot
 import tensorgraph as tg
 import viz
 from viz.course.lecture import lecture_graph
+from viz.dot import GRAD_COLOR
 from viz.pytorch import KEY, TorchGraph, node_ops, short_name
 
 # torchviz 0.0.3 compares versions with distutils' LooseVersion, deprecated.
@@ -529,6 +530,88 @@ def test_animate_and_render_steps_from_pytorch(tmp_path) -> None:
     assert len(paths) == 11
 
 
+# ----------------------------------------------------------------------------- compare
+
+
+def _red_nodes(source: str) -> int:
+    return len(re.findall(rf'BORDER="3"[^>]*COLOR="{GRAD_COLOR}"', source))
+
+
+def test_compare_equal_graphs_marks_nothing() -> None:
+    ours = lecture_graph()
+    ours.backward()
+    theirs, _, _ = torch_lecture(dtype=torch.float64)
+    c = viz.compare(ours, theirs)
+    assert c.ok and not c.differences and not c.divergences
+    assert len(c.matches) == 8  # every tensor that needs a gradient, and f
+    assert _red_nodes(c.source) == 0
+    assert "every matched value and gradient agrees" in c.source
+    assert "<svg" in c._repr_svg_()
+
+
+def test_compare_marks_a_planted_difference_with_both_numbers(tmp_path) -> None:
+    ours = lecture_graph()
+    ours.backward()
+    with viz.record_torch():
+        x = torch.tensor(3.5, requires_grad=True, dtype=torch.float64)  # planted: 3.5, not 3
+        y = torch.tensor(-4.0, requires_grad=True, dtype=torch.float64)
+        z = torch.tensor(2.0, requires_grad=True, dtype=torch.float64)
+        w = torch.tensor(-1.0, requires_grad=True, dtype=torch.float64)
+        p = x * y
+        q = torch.maximum(z, w)
+        v = p + q
+        f = 2 * v
+        f.backward()
+    c = viz.compare(ours, f)
+    assert not c.ok and not c.divergences
+    found = {(d.name, d.what) for d in c.differences}
+    assert found == {("x", "value"), ("p", "value"), ("v", "value"), ("f", "value"), ("y", "grad")}
+    assert _red_nodes(c.source) == 2 * 5  # each on both sides
+    texts = svg_texts(c)
+    assert "PyTorch: value 3.5" in texts and "tensorgraph: value 3" in texts
+    assert "PyTorch: grad 7" in texts and "tensorgraph: grad 6" in texts
+    assert viz.render(c, tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_the_seeds_python_max() -> None:
+    """The slide's q = max(z, w): PyTorch records no max gate, and w.grad stays None."""
+    ours = lecture_graph()
+    ours.backward()
+    theirs, (x, y, z, w), (p, q, v) = torch_lecture(maximum=max)
+    assert q is z and w.grad is None
+    c = viz.compare(ours, theirs)
+    assert not c.ok and not c.differences
+    text = "\n".join(c.divergences)
+    assert "q: tensorgraph computes it with a max gate (maximum)" in text
+    assert "the leaf z there, with no gate (Python's built-in max(z, w)" in text
+    assert "w: only in tensorgraph's graph" in text and "(tensorgraph: 0)" in text
+    assert "MaximumBackward0" not in viz.draw(theirs).source
+    assert set(c.matches.values()) >= {viz.to_networkx(theirs).graph["output"]}
+
+
+def test_compare_says_where_a_decomposed_op_parts() -> None:
+    S = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    ours_S = tg.tensor(S, requires_grad=True, name="S")
+    loss = tg.softmax_loss(ours_S * 2, [2, 0])
+    loss.backward()
+    with viz.record_torch():
+        S_t = torch.tensor(S, requires_grad=True)
+        out = F.cross_entropy(S_t * 2, torch.tensor([2, 0]))
+        out.backward()
+    c = viz.compare(loss, out)
+    assert not c.differences  # every shared number agrees
+    assert any(
+        "softmax loss gate (softmax_loss), PyTorch NllLossBackward0" in d for d in c.divergences
+    )
+    assert any(d.startswith("LogSoftmaxBackward0: only in PyTorch's graph") for d in c.divergences)
+    assert len(c.matches) == 3  # the loss, S * 2 (found again by its value) and S
+
+
+def test_compare_refuses_what_it_cannot_compare() -> None:
+    with pytest.raises(TypeError, match="compare: theirs"):
+        viz.compare(lecture_graph(), np.ones(3))
+
+
 # ----------------------------------------------------------------------------- torch absent
 
 
@@ -542,7 +625,7 @@ def test_clear_error_without_torch(monkeypatch) -> None:
 # ----------------------------------------------------------------------------- docs
 
 
-@pytest.mark.parametrize("module", ["viz.pytorch", "viz.record"])
+@pytest.mark.parametrize("module", ["viz.pytorch", "viz.record", "viz.compare"])
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0

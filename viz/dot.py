@@ -596,11 +596,15 @@ def to_dot(
     lines = _header(rankdir)
     roles = set()
     images: dict[str, str] = {}  # the heatmaps' PNGs, carried as DOT comment lines
+    # Nodes with a "cluster" attribute are drawn in a labelled box per cluster
+    # (g.graph["clusters"]: cluster -> label), e.g. the two sides of viz.compare.
+    clusters: dict[str, list[str]] = {c: [] for c in g.graph.get("clusters") or {}}
     for node, data in g.nodes(data=True):
+        body = clusters.get(data.get("cluster"), lines)  # type: ignore[arg-type]
         if data["kind"] == "tensor":
             roles.add(data["role"])
             label = tensor_label(data, show_grad, max_entries, heatmaps, images)
-            lines.append(f"  {node} " + _attrs(shape="plain", label=label))
+            body.append(f"  {node} " + _attrs(shape="plain", label=label))
         else:
             ov = data.get("overlay") or {}
             fill, border = GATE_COLORS
@@ -612,7 +616,7 @@ def to_dot(
                 and not ov.get("note")
                 and not data.get("torch_name")
             )
-            lines.append(
+            body.append(
                 f"  {node} "
                 + _attrs(
                     shape="circle" if short else "ellipse",
@@ -627,6 +631,11 @@ def to_dot(
                     **{k: ov[f"min_{k}"] / 72 for k in ("width", "height") if ov.get(f"min_{k}")},
                 )
             )
+    for k, (cluster, body) in enumerate(clusters.items()):
+        label = f"<B>{escape(g.graph['clusters'][cluster], limit=80)}</B>"
+        style = _attrs(label=label, style="rounded", color="#d1d5db", fontsize="14")
+        lines += [f"  subgraph cluster_{k} {{", f"    graph {style}"]
+        lines += ["  " + line for line in body] + ["  }"]
     for u, v, data in g.edges(data=True):
         attrs = {}
         if "index" in data and not g.nodes[v].get("commutative") and g.in_degree(v) > 1:
