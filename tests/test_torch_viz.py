@@ -629,3 +629,81 @@ def test_clear_error_without_torch(monkeypatch) -> None:
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def cli_run(capsys, *argv: str) -> tuple[int, str, str]:
+    from viz import cli
+
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_draws_pytorchs_graph(capsys, tmp_path) -> None:
+    target = tmp_path / "torch.svg"
+    code, out, err = cli_run(
+        capsys, "draw", "--engine", "torch", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2",
+        "w=-1", "-o", str(target),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "f = -20\ndf/dx = -8\ndf/dy = 6\ndf/dz = 2\ndf/dw = 0\n" in out
+    svg = target.read_text(encoding="utf-8")
+    for name in ("MulBackward0", "MaximumBackward0", "AddBackward0", "(PyTorch)"):
+        assert name in svg, name
+    texts = {html.unescape(t) for t in re.findall(r">([^<>]+)</text>", svg)}
+    assert {"x", "y", "z", "w", "f", "grad -8", "grad 6", "grad 2", "grad 0"} <= texts
+
+
+def test_cli_compare_agrees_and_says_where_graphs_part(capsys, tmp_path) -> None:
+    target = tmp_path / "compare.png"
+    code, out, err = cli_run(
+        capsys, "draw", "--compare", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2", "w=-1",
+        "-o", str(target),
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.count("df/dx = -8") == 2 and "compare: the graphs agree" in out
+    assert target.read_bytes()[:4] == b"\x89PNG"
+    code, out, err = cli_run(
+        capsys, "draw", "--compare", "softmax_loss(S @ W, y)", "S=[[1, 2, 3]]",
+        "W=[[1, 0], [0, 1], [1, 1]]", "y=[0]",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "compare: they differ" in out
+    assert "softmax loss gate (softmax_loss), PyTorch NllLossBackward0" in out
+    assert "LogSoftmaxBackward0: only in PyTorch's graph" in out
+
+
+def test_cli_torch_refuses_an_op_without_a_twin(capsys) -> None:
+    code, _, err = cli_run(
+        capsys, "draw", "--engine", "torch", "svm_loss(S, y)", "S=[[1, 2]]", "y=[0]"
+    )
+    assert code == 2
+    assert "svm_loss() has no PyTorch twin in the registry" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_torch_seeds_a_tensor_with_ones(capsys) -> None:
+    code, out, err = cli_run(capsys, "draw", "--engine", "torch", "x * 2", "x=[1, 2]")
+    assert code == 0, err
+    assert "backward is seeded with ones" in out and "df/dx = [2., 2.]" in out
+
+
+def test_cli_animates_pytorchs_backward(capsys, tmp_path) -> None:
+    target = tmp_path / "torch.html"
+    code, out, err = cli_run(
+        capsys, "animate", "--engine", "torch", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2",
+        "w=-1", "-o", str(target),
+    )  # fmt: skip
+    assert code == 0, err
+    page = target.read_text(encoding="utf-8")
+    assert "MaximumBackward0 (max routes)" in page and "upstream × local = 2 × (-4) = -8" in page
+
+
+def test_cli_without_torch_says_how_to_get_it(capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    code, _, err = cli_run(capsys, "draw", "--engine", "torch", "x * 2", "x=1")
+    assert code == 1
+    assert "needs PyTorch" in err and "pip install 'tensorgraph[torch]'" in err

@@ -26,7 +26,9 @@ torch is imported only by the functions that need it; ``import viz`` never impor
 from __future__ import annotations
 
 import functools
+import inspect
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ __all__ = [
     "TorchGate",
     "TorchGraph",
     "TorchNode",
+    "evaluate_torch",
     "node_ops",
     "recorded_name",
     "require_torch",
@@ -652,6 +655,69 @@ def torch_to_networkx(t: Any, copy: bool = False) -> nx.MultiDiGraph:
     walked = TorchGraph(t)
     walked.require_complete("to_networkx")
     return walked.to_networkx()
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+def _torch_call(info: tg.OpInfo, inputs: list[Any], attrs: list[Any]) -> Any:
+    """Run op ``info`` with PyTorch: its registry twin, on tensors, attributes as torch
+    takes them (an axis of None is every axis; labels become integer tensors)."""
+    torch = sys.modules["torch"]
+    if not info.torch:
+        from .expr import ExpressionError
+
+        raise ExpressionError(
+            f"{info.expr or info.name}() has no PyTorch twin in the registry "
+            f"(tg.OPS[{info.name!r}].torch is empty), so --engine torch cannot evaluate it"
+        )
+    function: Any = torch
+    for part in info.torch.split(".")[1:]:
+        function = getattr(function, part)
+    like = next((x for x in inputs if isinstance(x, torch.Tensor)), None)
+    dtype = like.dtype if like is not None else torch.float64
+    tensors = [x if isinstance(x, torch.Tensor) else torch.tensor(x, dtype=dtype) for x in inputs]
+    given = dict(zip(info.attrs, attrs, strict=False))
+    defaults = inspect.signature(info.forward).parameters
+    settings = {name: given.get(name, defaults[name].default) for name in info.attrs}
+    if settings.get("axis", 0) is None and not settings.get("keepdims"):
+        settings = {}  # torch.sum(x): every entry (SumBackward0, not a sum over dims)
+    args = []
+    for name, value in settings.items():
+        if name == "axis" and value is None:
+            value = tuple(range(tensors[0].ndim))
+        elif name == "axes" and value is None:
+            value = tuple(reversed(range(tensors[0].ndim)))
+        elif isinstance(value, np.ndarray):  # labels
+            integral = value.dtype.kind in "iu" or bool(np.all(value == np.round(value)))
+            value = torch.as_tensor(value.astype(np.int64) if integral else value)
+        args.append(value)
+    return function(*tensors, *args)
+
+
+def evaluate_torch(expr: str, values: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The expression language of ``tensorgraph draw``, evaluated with PyTorch (float64).
+
+    The same parser and whitelist as :func:`viz.expr.evaluate`; each op runs as its
+    registry twin (``max(z, w)`` is ``torch.maximum``), Python's operators as PyTorch's.
+    Returns the output and the variables by name (leaves that require a gradient).
+
+    >>> f, xs = evaluate_torch("2*(x*y + max(z, w))", dict(x=3, y=-4, z=2, w=-1))
+    >>> f.item()
+    -20.0
+    """
+    from .expr import ExpressionError, evaluate_with, parse
+
+    torch = require_torch("--engine torch")
+    tree = parse(expr, set(values))
+    env = {
+        name: torch.tensor(np.asarray(value, dtype=np.float64), requires_grad=True)
+        for name, value in values.items()
+    }
+    out = evaluate_with(tree, env, {n: np.asarray(v) for n, v in values.items()}, _torch_call)
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        raise ExpressionError("the expression uses no variable, so there is nothing to draw")
+    return out, env
 
 
 def recorded_name(t: Any) -> str | None:
