@@ -707,3 +707,23 @@ def test_cli_without_torch_says_how_to_get_it(capsys, monkeypatch) -> None:
     code, _, err = cli_run(capsys, "draw", "--engine", "torch", "x * 2", "x=1")
     assert code == 1
     assert "needs PyTorch" in err and "pip install 'tensorgraph[torch]'" in err
+
+
+def test_the_readme_pictures_redraw(tmp_path) -> None:
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "torch_pictures.py"
+    paths = runpy.run_path(str(script))["main"](tmp_path)
+    names = [p.name for p in paths]
+    assert names == [
+        "torch_lecture.png",
+        "torch_compare.png",
+        "torch_svm_step.png",
+        "torch_mlp_step.png",
+    ]
+    for path in paths:
+        assert path.read_bytes()[:4] == b"\x89PNG"
+        assert (script.parent / path.name).exists()  # and the README shows them
+    readme = (script.parent.parent / "README.md").read_text(encoding="utf-8")
+    assert all(f"docs/{name}" in readme for name in names)

@@ -366,7 +366,9 @@ def gate_label(data: dict[str, Any]) -> str:
     >>> gate_label({"kind": "op", "op": "mul", "symbol": "*", "attrs": {}})
     '<B>*</B>'
     """
-    label = f"<B>{escape(data['symbol'], limit=12)}</B>"
+    # PyTorch's gates are ellipses already (their node's name goes under the symbol), so
+    # a longer symbol fits: multi_margin_loss.
+    label = f"<B>{escape(data['symbol'], limit=24 if data.get('torch_name') else 12)}</B>"
     if data.get("torch_name"):  # PyTorch's name of the node: MulBackward0
         label += "<BR/>" + _font(escape(data["torch_name"], limit=28), MUTED, 9)
     extra = _attr_text(data.get("attrs") or {})

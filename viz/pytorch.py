@@ -63,6 +63,10 @@ UNRECORDED = (
     "PyTorch keeps no intermediate values or gradients: run the code inside "
     "`with viz.record_torch():` to see them all"
 )
+INNER = (
+    "value not recorded: a step inside one op (the recorder sees each op's result, and "
+    "autograd did not save this one)"
+)
 
 
 def require_torch(where: str) -> ModuleType:
@@ -184,14 +188,27 @@ def _output_meta(fn: Any, nr: int) -> tuple[tuple[int, ...] | None, str | None]:
         return None, None
 
 
-# Saved values that are the node's inputs: aten's `self` is input 0, `other` input 1.
+# Saved values that are the node's inputs, by input position: aten's `self` is input 0,
+# `other` input 1, and a few nodes name theirs otherwise (nn.Linear records addmm).
 _SLOT_ARGS = ("self", "other")
+_NODE_ARGS = {
+    "AddmmBackward0": ("self", "mat1", "mat2"),
+    "MmBackward0": ("self", "mat2"),
+    "BmmBackward0": ("self", "mat2"),
+    "MvBackward0": ("self", "vec"),
+    "AddmvBackward0": ("self", "mat", "vec"),
+}
+
+
+def _slot_args(fn: Any) -> tuple[str, ...]:
+    """The names autograd saves fn's inputs under, by input position."""
+    return _NODE_ARGS.get(fn.name(), _SLOT_ARGS)[: len(fn.next_functions)]
 
 
 def _saved_inputs(fn: Any) -> dict[int, np.ndarray]:
     """The inputs node ``fn`` saved for backward, by input position (while not freed)."""
     found = {}
-    for k, arg in enumerate(_SLOT_ARGS[: len(fn.next_functions)]):
+    for k, arg in enumerate(_slot_args(fn)):
         val = _saved(fn, arg)
         if _is_tensor(val):
             found[k] = _array(val)
@@ -217,9 +234,10 @@ def _gate_attrs(fn: Any, constants: dict[int, np.ndarray]) -> dict[str, Any]:
         if name == "end" and isinstance(val, int) and val >= 2**62:  # x[1:] ends at "max"
             continue
         attrs[name] = val
+    names = _slot_args(fn)
     for k, value in constants.items():
-        if value.size == 1 and k < len(_SLOT_ARGS):
-            attrs[_SLOT_ARGS[k]] = value.reshape(()).item()
+        if value.size == 1 and k < len(names):
+            attrs[names[k]] = value.reshape(()).item()
     return attrs
 
 
@@ -493,8 +511,13 @@ class TorchGraph:
             g.add_node(node.id, **data)
             if node.gate is not None:
                 g.add_edge(node.gate, node.id, key=0)
-        if any(d.get("missing_value") or d.get("missing_grad") for _, d in g.nodes(data=True)):
+        missing = [
+            d for _, d in g.nodes(data=True) if d.get("missing_value") or d.get("missing_grad")
+        ]
+        if missing and not any(gate.record is not None for gate in gates):
             g.graph["caption"] = [UNRECORDED]
+        elif missing:  # recorded: what is missing are the inner steps of an op
+            g.graph["caption"] = [INNER]
         return g
 
 
