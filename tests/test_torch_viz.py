@@ -625,7 +625,9 @@ def test_clear_error_without_torch(monkeypatch) -> None:
 # ----------------------------------------------------------------------------- docs
 
 
-@pytest.mark.parametrize("module", ["viz.pytorch", "viz.record", "viz.compare"])
+@pytest.mark.parametrize(
+    "module", ["viz.pytorch", "viz.record", "viz.pytorch_steps", "viz.compare"]
+)
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
@@ -727,3 +729,20 @@ def test_the_readme_pictures_redraw(tmp_path) -> None:
         assert (script.parent / path.name).exists()  # and the README shows them
     readme = (script.parent.parent / "README.md").read_text(encoding="utf-8")
     assert all(f"docs/{name}" in readme for name in names)
+
+
+def test_compare_two_tensorgraph_graphs() -> None:
+    a = tg.tensor(1.0, requires_grad=True, name="x") * 2
+    b = 2 * tg.tensor(1.5, requires_grad=True, name="x")  # the constant on the other side
+    a.backward()
+    b.backward()
+    c = viz.compare(a, b)
+    assert not c.divergences
+    assert {(d.name, d.what) for d in c.differences} == {("x", "value"), ("t2", "value")}
+    assert "tensorgraph (ours)" in c.source and "tensorgraph (theirs)" in c.source
+
+
+def test_check_is_for_tensorgraph_graphs() -> None:
+    f, _, _ = torch_lecture()
+    with pytest.raises(TypeError, match=r"viz.compare\(ours, theirs\)"):
+        viz.draw(f, check=True)

@@ -404,9 +404,16 @@ class TorchGate:
 class TorchGraph:
     """PyTorch's autograd graph behind tensor ``t``, walked once, iteratively.
 
-    ``nodes`` (tensors, inputs before outputs, constants included) and ``gates`` are
-    built on first use; :meth:`summary` needs only the walk, so a graph too large to
-    draw costs one pass over its nodes.
+    At most ``limit`` nodes are read (:data:`MAX_NODES`); ``complete`` says whether that
+    was all of them. ``nodes`` (tensors, inputs before outputs, constants included) and
+    ``gates`` are built on first use; :meth:`summary` needs only the count, so a graph
+    too large to draw costs one pass over its first nodes.
+
+    >>> import torch
+    >>> x = torch.tensor(3.0, requires_grad=True)
+    >>> walked = TorchGraph(2 * x)
+    >>> walked.complete, [g.torch_name for g in walked.gates], walked.drawn_nodes()
+    (True, ['MulBackward0'], 3)
     """
 
     def __init__(self, t: Any, limit: int = MAX_NODES) -> None:
@@ -744,7 +751,14 @@ def evaluate_torch(expr: str, values: dict[str, Any]) -> tuple[Any, dict[str, An
 
 
 def recorded_name(t: Any) -> str | None:
-    """The name :func:`record_torch` gave PyTorch tensor ``t``, or None."""
+    """The name :func:`viz.record_torch` gave PyTorch tensor ``t``, or None.
+
+    >>> import torch, viz
+    >>> with viz.record_torch():
+    ...     loss = torch.tensor(2.0, requires_grad=True) * 3
+    >>> recorded_name(loss), recorded_name(loss * 2)
+    ('loss', None)
+    """
     fn = t.grad_fn
     if fn is None:
         return None

@@ -51,6 +51,14 @@ def torch_steps(t: Any, grad: Any = None, output_name: str | None = None) -> lis
     node gave it, its local gradient ("upstream × local = downstream"); a last frame
     lists the leaves' gradients. Needs ``backward()`` run inside
     ``with viz.record_torch():``.
+
+    >>> import torch, viz
+    >>> with viz.record_torch():
+    ...     x = torch.tensor(3.0, requires_grad=True)
+    ...     f = x * x
+    ...     f.backward()
+    >>> print(torch_steps(f)[3].caption.split("; ")[1])
+    ∂f/∂x = upstream × local = 1 × 3 = 3, accumulates: 3 + 3 = 6. Final: x.
     """
     if grad is not None:
         raise ValueError(

@@ -130,6 +130,14 @@ class TorchRecording:
 
         The block's variables are named this way when it ends; this sets (or overrides)
         names by hand, e.g. for tensors kept in a dict.
+
+        >>> import torch, viz
+        >>> with viz.record_torch() as rec:
+        ...     ts = {"a": torch.tensor(1.0, requires_grad=True)}
+        ...     out = ts["a"] * 2
+        >>> rec.name(a=ts["a"], doubled=out)
+        >>> sorted(d["name"] for _, d in viz.to_networkx(out).nodes(data=True) if "name" in d)
+        ['a', 'doubled']
         """
         for label, t in tensors.items():
             self._name(t, label, overwrite=True)
