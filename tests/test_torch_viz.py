@@ -746,3 +746,15 @@ def test_check_is_for_tensorgraph_graphs() -> None:
     f, _, _ = torch_lecture()
     with pytest.raises(TypeError, match=r"viz.compare\(ours, theirs\)"):
         viz.draw(f, check=True)
+
+
+def test_the_recorder_gives_up_on_a_graph_too_large_at_once() -> None:
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_050):  # made before the block: too large to hook
+        y = y * 1.0
+    with pytest.warns(RuntimeWarning, match="first 10,000 nodes"), viz.record_torch() as rec:
+        z = y * 2
+        for _ in range(50):
+            z = z + y
+    assert rec.full and not z.grad_fn.metadata[KEY].values

@@ -147,7 +147,7 @@ class TorchRecording:
     def _saw(self, out: Any, values: bool = True) -> None:
         """Hook the graph of every tensor with a ``grad_fn`` among an op's results (or
         arguments) and, with ``values``, record its value."""
-        if len(self._nodes) >= MAX_NODES:
+        if self.full or len(self._nodes) >= MAX_NODES:
             # Past here even reading t.grad_fn would risk PyTorch's crash when the graph
             # is freed (viz.pytorch.MAX_NODES): record nothing more.
             self.full = True
