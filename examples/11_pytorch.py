@@ -2,7 +2,9 @@
 
 PyTorch is optional here: without it, only the tensorgraph column runs. The slide
 uses Python's built-in max(z, w), which for two 0-d tensors picks one of them (so the
-gradient flows to that one alone); tensorgraph's max gate is tg.maximum.
+gradient flows to that one alone); tensorgraph's max gate is tg.maximum. viz.compare
+draws both graphs, matched node by node, and says where they part (compare.svg/.png);
+with torch.maximum they agree.
 
     python examples/11_pytorch.py [OUT]
 """
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 import tensorgraph as tg
+import viz
 
 
 def with_torch() -> list[str] | None:
@@ -32,7 +35,7 @@ def with_torch() -> list[str] | None:
     return [repr(t) for t in (p, q, v, f, x.grad, y.grad, z.grad, w.grad)]
 
 
-def with_tensorgraph() -> list[str]:
+def tensorgraph_f() -> tuple[tg.Tensor, list[tg.Tensor]]:
     # Forward pass
     x = tg.tensor(3.0, requires_grad=True, name="x")
     y = tg.tensor(-4.0, requires_grad=True, name="y")
@@ -42,9 +45,31 @@ def with_tensorgraph() -> list[str]:
     q = tg.maximum(z, w)
     v = p + q
     f = 2 * v
+    for t, name in ((p, "p"), (q, "q"), (v, "v"), (f, "f")):
+        t.name = name
     # Backward pass
     f.backward()
+    return f, [p, q, v, f, x, y, z, w]
+
+
+def with_tensorgraph() -> list[str]:
+    _, (p, q, v, f, x, y, z, w) = tensorgraph_f()
     return [repr(t) for t in (p, q, v, f)] + [repr(t.grad) for t in (x, y, z, w)]
+
+
+def compare(out: Path) -> None:
+    """tensorgraph's graph beside PyTorch's: the slide's code, then torch.maximum."""
+    from viz.course.lecture import torch_slide
+
+    ours, _ = tensorgraph_f()
+    for python_max, name in ((True, "compare"), (False, "compare_maximum")):
+        code = "q = max(z, w)" if python_max else "q = torch.maximum(z, w)"
+        c = viz.compare(ours, torch_slide(python_max), title=f"tensorgraph and PyTorch: {code}")
+        print(f"viz.compare, PyTorch with {code}: " + ("they agree" if c.ok else "they differ"))
+        for line in c.divergences:
+            print(f"  {line}")
+        for suffix in ("svg", "png"):
+            print("  wrote", viz.render(c, out / f"{name}.{suffix}"))
 
 
 def main(out: Path) -> None:
@@ -65,6 +90,7 @@ def main(out: Path) -> None:
     w = torch.tensor(-1.0, requires_grad=True)
     (2 * (torch.tensor(3.0) * torch.tensor(-4.0) + torch.maximum(z, w))).backward()
     print(f"torch.maximum: z.grad = {z.grad}, w.grad = {w.grad}")
+    compare(out)
 
 
 if __name__ == "__main__":

@@ -175,3 +175,17 @@ def test_run_demo_has_the_neural_network_beside_the_linear_models(digits_demo):
         assert name in links.sources, name
     assert "training accuracy 100%" in page  # micrograd's demo
     assert "total loss" in (index.parent / "moons_step.svg").read_text()
+
+
+def test_run_demo_draws_pytorchs_graph_beside_ours(digits_demo):
+    index, _ = digits_demo
+    page = html.unescape(index.read_text(encoding="utf-8"))
+    assert "<h2>PyTorch computation graph</h2>" in page
+    graph = html.unescape((index.parent / "torch_graph.svg").read_text(encoding="utf-8"))
+    for text in ("MaximumBackward0", ">grad -8<", ">grad 0<", ">-20<"):
+        assert text in graph, text
+    comparison = html.unescape((index.parent / "torch_compare.svg").read_text(encoding="utf-8"))
+    assert "Python's built-in max(z, w)" in comparison and "w: only in tensorgraph" in comparison
+    assert 'href="torch_graph.svg"' in page and 'href="torch_compare.svg"' in page
+    # Without torch the section stays, saying how to get it.
+    assert "pip install 'tensorgraph[torch]'" in demo._torch_section(None)

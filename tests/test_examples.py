@@ -137,21 +137,45 @@ def test_10_backpropagation(tmp_path, capsys, monkeypatch):
 def test_11_pytorch(tmp_path, capsys, monkeypatch):
     if not STRICT:
         pytest.importorskip("torch")
-    text, _ = run("11", tmp_path, capsys, monkeypatch)
+    text, out = run("11", tmp_path, capsys, monkeypatch)
     rows = {line.split()[0]: line for line in text.splitlines()[1:9]}
     for name, value in (("x.grad", -8), ("y.grad", 6), ("z.grad", 2)):
         assert f"tensor({value}.)" in rows[name] and f"array({value}.)" in rows[name]
     assert "tensor(-20., grad_fn=<MulBackward0>)" in rows["f"]
     assert "torch.maximum: z.grad = 2.0, w.grad = 0.0" in text
+    # viz.compare: the slide's Python max parts from tg.maximum, torch.maximum agrees.
+    assert "PyTorch with q = max(z, w): they differ" in text
+    assert (
+        "q: tensorgraph computes it with a max gate (maximum); PyTorch's graph has the leaf z"
+        in text
+    )
+    assert "w: only in tensorgraph's graph" in text
+    assert "PyTorch with q = torch.maximum(z, w): they agree" in text
+    for name in ("compare", "compare_maximum"):
+        assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert "MulBackward0" in (out / f"{name}.svg").read_text()
 
 
 def test_12_computation_graph(tmp_path, capsys, monkeypatch):
+    if not STRICT:
+        pytest.importorskip("torch")
     text, out = run("12", tmp_path, capsys, monkeypatch)
-    assert re.search(r"f\s+mul\s+value -20, grad 1", text)
-    assert re.search(r"w\s+leaf\s+value -1, grad 0", text)
-    svg = (out / "computation_graph.svg").read_text()
-    assert "<svg" in svg and "-20" in svg and "-8" in svg
-    assert (out / "computation_graph.png").read_bytes()[:4] == b"\x89PNG"
+    slide, maximum = text.split("q = torch.maximum(z, w):")
+    # PyTorch's own graph of the slide: no max gate, no w, and w.grad None.
+    assert "MaximumBackward0" not in slide and re.search(r"tensor w\s", slide) is None
+    assert re.search(r"tensor f\s+value -20, grad 1", slide)
+    assert re.search(r"tensor z\s+value 2, grad 2", slide)
+    assert "w.grad = None" in slide
+    # With torch.maximum: the max gate, and w's gradient 0.
+    assert re.search(r"gate\s+MaximumBackward0\s+\(max\)", maximum)
+    assert re.search(r"tensor w\s+value -1, grad 0", maximum) and "w.grad = 0.0" in maximum
+    for name, gate in (
+        ("computation_graph", "AddBackward0"),
+        ("computation_graph_maximum", "MaximumBackward0"),
+    ):
+        svg = (out / f"{name}.svg").read_text()
+        assert "PyTorch Computation Graph" in svg and gate in svg and "grad &#45;8" in svg
+        assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_13_neural_network(tmp_path, capsys, monkeypatch):

@@ -3,6 +3,8 @@
 tensorgraph demo [--out DIR]
 tensorgraph draw "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.png
 tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
+tensorgraph draw --engine torch "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o torch.png
+tensorgraph draw --compare "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o compare.png
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -136,17 +139,108 @@ def _os_problem(err: OSError, output: str | None) -> str:
     return str(err)
 
 
+def _build_torch(args: argparse.Namespace) -> tuple[Any, dict[str, Any]] | int:
+    """EXPR evaluated with PyTorch and backpropagated, all inside ``viz.record_torch()``
+    (so every node has its value and gradient); or an exit code (message printed)."""
+    try:
+        from viz.pytorch import evaluate_torch, require_torch
+        from viz.record import record_torch
+
+        torch = require_torch(f"tensorgraph {args.command} --engine torch")
+        values = parse_bindings(args.bindings)
+        with record_torch() as recording:
+            f, variables = evaluate_torch(args.expression, values)
+            if f.numel() != 1:
+                print(
+                    f"note: f has shape {tuple(f.shape)}; backward is seeded with ones "
+                    "(the gradient of sum(f))"
+                )
+            f.backward(torch.ones_like(f) if f.numel() != 1 else None)
+        recording.name(**variables)
+        recording.name(**{"out" if "f" in variables else "f": f})
+        return f, variables
+    except ImportError as err:
+        return _fail(args, err, 1)
+    except ExpressionError as err:
+        return _fail(args, f"refused: {err}")
+    except (TypeError, ValueError, IndexError, RuntimeError) as err:  # shapes that do not fit
+        return _fail(args, err)
+
+
+def _print_results(name: str, value: np.ndarray, grads: dict[str, np.ndarray | None]) -> None:
+    """``f = ...`` and ``df/dx = ...`` for every variable, as ``draw`` prints them."""
+    print(_show(name, value))
+    for var_name, grad in grads.items():
+        if grad is None:
+            print(f"d{name}/d{var_name}: not used by the expression")
+        else:
+            print(_show(f"d{name}/d{var_name}", grad))
+
+
+def _draw_torch(args: argparse.Namespace) -> int:
+    """``draw --engine torch`` (PyTorch's graph) and ``draw --compare`` (both, matched)."""
+    built = _build_torch(args)
+    if isinstance(built, int):
+        return built
+    f, variables = built
+    name = "out" if "f" in variables else "f"
+    numpy = {k: None if v.grad is None else v.grad.numpy() for k, v in variables.items()}
+    ours = None
+    if args.compare:
+        tg_built = _build(args)
+        if tg_built is None:
+            return 2
+        ours = tg_built[0]
+        ours.backward(None if ours.size == 1 else np.ones_like(ours.data))
+        print("tensorgraph:")
+        _print_results(name, ours.data, {k: v.grad for k, v in tg_built[1].items()})
+        print("PyTorch:")
+    _print_results(name, f.detach().numpy(), numpy)
+    options = {"rankdir": args.rankdir, "show_grad": not args.no_grad}
+    options |= {"max_entries": args.max_entries, "backend": args.backend}
+    if ours is not None:
+        from viz.compare import compare
+
+        drawing = compare(
+            ours,
+            f,
+            title=args.title if args.title is not None else f"{args.expression}: compared",
+            **options,
+        )
+        print("compare: the graphs agree" if drawing.ok else "compare: they differ")
+        for line in [*map(str, drawing.differences), *drawing.divergences]:
+            print(f"  {line}")
+    if args.output is None:
+        print("(add -o graph.png or -o graph.svg to draw the graph)")
+        return 0
+    if ours is None:
+        title = args.title if args.title is not None else f"{args.expression}   (PyTorch)"
+        path = render(f, args.output, title=title, **options)
+    else:
+        path = render(drawing, args.output)
+    print(f"wrote {path}")
+    return 0
+
+
 def animate_command(args: argparse.Namespace) -> int:
     """``tensorgraph animate EXPR NAME=VALUE ... -o FILE.html``: the step-by-step player."""
     problem = _output_problem(args.output, (".html", ".htm"), "the player is an HTML page")
     if problem:
         return _fail(args, problem)
-    built = _build(args)
-    if built is None:
-        return 2
+    if args.engine == "torch":  # PyTorch's own backward pass, in its engine's order
+        built_torch = _build_torch(args)
+        if isinstance(built_torch, int):
+            return built_torch
+        f, seed, name, value = built_torch[0], {}, "f", built_torch[0].detach().numpy()
+    else:
+        built = _build(args)
+        if built is None:
+            return 2
+        f = built[0]
+        seed = {} if f.size == 1 else {"grad": np.ones_like(f.data)}
+        name, value = f.name or "f", f.data
     from viz.player import animate  # the player's own module; imported only here
 
-    f = built[0]
     path = animate(
         f,
         args.output,
@@ -154,9 +248,9 @@ def animate_command(args: argparse.Namespace) -> int:
         backend=args.backend,
         rankdir=args.rankdir,
         max_entries=args.max_entries,
-        **({} if f.size == 1 else {"grad": np.ones_like(f.data)}),
+        **seed,
     )
-    print(_show(f.name or "f", f.data))
+    print(_show(name, value))
     print(f"wrote {path}")
     return 0
 
@@ -167,6 +261,8 @@ def draw_command(args: argparse.Namespace) -> int:
         problem = _output_problem(args.output, tuple(SUFFIXES), "cannot tell the format")
         if problem:
             return _fail(args, problem)
+    if args.compare or args.engine == "torch":
+        return _draw_torch(args)
     built = _build(args)
     if built is None:
         return 2
@@ -233,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     _expression_arguments(p_draw)
     p_draw.add_argument("-o", "--output", help="picture to write: .svg, .png, .pdf or .dot")
     p_draw.add_argument("--no-grad", action="store_true", help="leave the gradients out")
+    p_draw.add_argument(
+        "--compare",
+        action="store_true",
+        help="evaluate EXPR with tensorgraph and with PyTorch and draw both, matched node by "
+        "node (every number that differs in red)",
+    )
     p_anim = sub.add_parser(
         "animate",
         help="the forward and backward pass of an expression, step by step, as one HTML file",
@@ -266,6 +368,13 @@ def _expression_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", help="caption (default: the expression)")
     p.add_argument("--max-entries", type=int, default=16, help="show every entry up to this many")
     p.add_argument("--backend", choices=("auto", "dot", "pygraphviz"), default="auto")
+    p.add_argument(
+        "--engine",
+        choices=("tensorgraph", "torch"),
+        default="tensorgraph",
+        help="evaluate with tensorgraph (default) or with PyTorch, each op as its registry "
+        "twin (max(a, b) is torch.maximum), and draw that engine's graph",
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import numpy as np
 import tensorgraph as tg
 
 from .backends import embed_image
-from .graph import to_networkx
+from .graph import is_torch_tensor, to_networkx
 
 FONT = "DejaVu Sans"
 
@@ -257,7 +257,9 @@ def tensor_label(
     (how the gradient is labelled), ``note`` (an extra line). A ``value`` of None is
     drawn as "?" (not computed yet). ``heatmaps`` adds a picture of each large matrix;
     pass a dict as ``images`` to collect the DOT lines that carry those pictures (put
-    them in the DOT text; :func:`to_dot` does), else there are no pictures.
+    them in the DOT text; :func:`to_dot` does), else there are no pictures. A node may
+    say why it has no value or gradient (``missing_value``, ``missing_grad``: PyTorch's
+    intermediates when nothing recorded them).
 
     >>> import tensorgraph as tg
     >>> g = to_networkx(tg.tensor(3.0, requires_grad=True, name="x"))
@@ -279,7 +281,9 @@ def tensor_label(
     if header:
         rows.append("  ".join(header))
     value = data["value"]
-    if value is None:
+    if value is None and data.get("missing_value"):  # PyTorch's unrecorded intermediates
+        rows.append(_font(escape(data["missing_value"]), MUTED, 10))
+    elif value is None:
         rows.append(_font("?", MUTED, 14))
     else:
         value_map = "sequential" if heatmaps else None
@@ -293,7 +297,8 @@ def tensor_label(
         word = escape(ov.get("grad_label", "grad"))
         color = _color(ov.get("grad_color", GRAD_COLOR))
         if grad is None:
-            grad_row = _font(escape(ov.get("grad_none", "grad: —  (run backward)")), MUTED, 10)
+            missing = data.get("missing_grad") or "grad: —  (run backward)"
+            grad_row = _font(escape(ov.get("grad_none", missing)), MUTED, 10)
         elif np.asarray(grad).size == 1:
             grad_row = _font(f"{word} {fmt_number(np.asarray(grad).reshape(-1)[0])}", color)
         else:
@@ -355,12 +360,17 @@ def _attr_text(attrs: dict[str, Any]) -> str:
 
 
 def gate_label(data: dict[str, Any]) -> str:
-    """The HTML-like label of a gate: its symbol, and small attributes (axis=1) if any.
+    """The HTML-like label of a gate: its symbol, PyTorch's name of the node if it is
+    one (``torch_name``), and small attributes (axis=1) if any.
 
     >>> gate_label({"kind": "op", "op": "mul", "symbol": "*", "attrs": {}})
     '<B>*</B>'
     """
-    label = f"<B>{escape(data['symbol'], limit=12)}</B>"
+    # PyTorch's gates are ellipses already (their node's name goes under the symbol), so
+    # a longer symbol fits: multi_margin_loss.
+    label = f"<B>{escape(data['symbol'], limit=24 if data.get('torch_name') else 12)}</B>"
+    if data.get("torch_name"):  # PyTorch's name of the node: MulBackward0
+        label += "<BR/>" + _font(escape(data["torch_name"], limit=28), MUTED, 9)
     extra = _attr_text(data.get("attrs") or {})
     if extra:
         label += "<BR/>" + _font(extra, MUTED, 9)
@@ -492,13 +502,34 @@ def _too_large(
         n_tensors = sum(d["kind"] == "tensor" for _, d in g.nodes(data=True))
         ops = Counter(d["op"] for _, d in g.nodes(data=True) if d["kind"] == "op")
         out = g.nodes[g.graph["output"]]
+    return summary_card(n_tensors, ops, out, max_nodes, title, rankdir)
+
+
+def summary_card(
+    n_tensors: int,
+    ops: Counter[str],
+    out: dict[str, Any],
+    max_nodes: int,
+    title: str | None,
+    rankdir: str,
+    complete: bool = True,
+) -> str:
+    """The DOT text of the card a graph too large to draw becomes, from its counts:
+    tensors, gates by op, and the output (``name``, ``shape``, ``value``). Counts that
+    stop where reading stopped (``complete=False``, PyTorch's larger graphs) say "more
+    than".
+
+    >>> summary_card(3, Counter(mul=2), {"name": "f", "shape": (), "value": 1.0}, 2, None, "LR")[:7]
+    'digraph'
+    """
     n_nodes = n_tensors + sum(ops.values())
     value = np.asarray(out["value"])
+    more = "" if complete else "more than "
     lines = [
         f"<B>{escape(title or 'graph', limit=120)}: too large to draw</B>",
-        f"{n_tensors} tensors and {sum(ops.values())} op gates "
-        f"({n_nodes} nodes; the limit is max_nodes={max_nodes})",
-        "ops: "
+        f"{more}{n_tensors} tensors and {sum(ops.values())} op gates "
+        f"({more}{n_nodes} nodes; the limit is max_nodes={max_nodes})",
+        ("ops: " if complete else "ops (of the nodes read): ")
         + escape(", ".join(f"{name} ×{n}" for name, n in ops.most_common(8)), limit=200)
         + (", …" if len(ops) > 8 else ""),
         f"output {escape(out.get('name') or '')} "
@@ -527,7 +558,8 @@ def to_dot(
     max_nodes: int = DEFAULT_MAX_NODES,
     heatmaps: bool = True,
 ) -> str:
-    """DOT text for a graph from :func:`viz.to_networkx` (or for a tensor directly).
+    """DOT text for a graph from :func:`viz.to_networkx` (or for a tensor directly,
+    tensorgraph's or PyTorch's).
 
     ``show_grad`` adds each tensor's gradient (or says it is not computed yet);
     ``rankdir`` is "LR" (left to right) or "TB"; tensors with at most ``max_entries``
@@ -551,6 +583,13 @@ def to_dot(
         if drawn_nodes(nodes) > max_nodes:
             return _too_large(nodes, max_nodes, title, rankdir)
         g = to_networkx(graph)
+    elif is_torch_tensor(graph):  # PyTorch's graph: walked once, counted before it is read
+        from .pytorch import MAX_NODES, TorchGraph
+
+        walked = TorchGraph(graph, limit=min(max_nodes, MAX_NODES))
+        if not walked.complete or walked.drawn_nodes() > max_nodes:
+            return summary_card(*walked.summary(), max_nodes, title, rankdir, walked.complete)
+        g = walked.to_networkx()
     else:
         g = graph
     if g.number_of_nodes() > max_nodes:
@@ -559,11 +598,15 @@ def to_dot(
     lines = _header(rankdir)
     roles = set()
     images: dict[str, str] = {}  # the heatmaps' PNGs, carried as DOT comment lines
+    # Nodes with a "cluster" attribute are drawn in a labelled box per cluster
+    # (g.graph["clusters"]: cluster -> label), e.g. the two sides of viz.compare.
+    clusters: dict[str, list[str]] = {c: [] for c in g.graph.get("clusters") or {}}
     for node, data in g.nodes(data=True):
+        body = clusters.get(data.get("cluster"), lines)  # type: ignore[arg-type]
         if data["kind"] == "tensor":
             roles.add(data["role"])
             label = tensor_label(data, show_grad, max_entries, heatmaps, images)
-            lines.append(f"  {node} " + _attrs(shape="plain", label=label))
+            body.append(f"  {node} " + _attrs(shape="plain", label=label))
         else:
             ov = data.get("overlay") or {}
             fill, border = GATE_COLORS
@@ -573,8 +616,9 @@ def to_dot(
                 len(data["symbol"]) <= 3
                 and not _attr_text(data.get("attrs") or {})
                 and not ov.get("note")
+                and not data.get("torch_name")
             )
-            lines.append(
+            body.append(
                 f"  {node} "
                 + _attrs(
                     shape="circle" if short else "ellipse",
@@ -589,6 +633,11 @@ def to_dot(
                     **{k: ov[f"min_{k}"] / 72 for k in ("width", "height") if ov.get(f"min_{k}")},
                 )
             )
+    for k, (cluster, body) in enumerate(clusters.items()):
+        label = f"<B>{escape(g.graph['clusters'][cluster], limit=80)}</B>"
+        style = _attrs(label=label, style="rounded", color="#d1d5db", fontsize="14")
+        lines += [f"  subgraph cluster_{k} {{", f"    graph {style}"]
+        lines += ["  " + line for line in body] + ["  }"]
     for u, v, data in g.edges(data=True):
         attrs = {}
         if "index" in data and not g.nodes[v].get("commutative") and g.in_degree(v) > 1:

@@ -4,7 +4,8 @@
     viz.render(f, "lecture.png")       writes SVG, PNG, PDF or DOT (format from the suffix)
 
 The DOT is built when you call ``draw``, so a drawing made before ``backward()`` keeps
-showing the graph before backward.
+showing the graph before backward. A PyTorch tensor is drawn the same way, from its
+autograd graph (:mod:`viz.pytorch`; its values and gradients need ``viz.record_torch()``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tensorgraph as tg
 from .backends import RendererNotFound, render_dot
 from .dot import DEFAULT_MAX_NODES, drawn_nodes, to_dot
 from .files import write_atomic
-from .graph import to_networkx
+from .graph import is_torch_tensor, to_networkx
 
 # Suffix -> format. ".gv" is Graphviz's other name for DOT files.
 SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -120,6 +121,11 @@ def draw(
 ) -> Drawing:
     """Draw the graph that ends in ``t`` with every value and gradient.
 
+    ``t`` is a tensorgraph tensor, a networkx graph from :func:`viz.to_networkx`, or a
+    PyTorch tensor with a ``grad_fn``: its backward nodes are the gates (``MulBackward0``
+    under the symbol ``*``), and run inside ``with viz.record_torch():`` every node
+    shows its value and gradient (:mod:`viz.pytorch`).
+
     Options: ``show_grad`` (the gradient row of each tensor; before ``backward()`` it
     says the gradient is not computed yet), ``rankdir`` ("LR" or "TB"), ``max_entries``
     (tensors with at most this many entries show them all, larger ones a summary),
@@ -155,6 +161,8 @@ def draw(
 
 def _beyond(t: tg.Tensor | nx.MultiDiGraph, max_nodes: int) -> bool:
     """Whether the drawing of t has more than max_nodes nodes (tensors plus gates)."""
+    if is_torch_tensor(t):
+        return False  # _checked_graph refuses it with the reason
     if isinstance(t, tg.Tensor):
         return drawn_nodes(tg.graph_nodes(t)) > max_nodes
     return t.number_of_nodes() > max_nodes
@@ -162,6 +170,11 @@ def _beyond(t: tg.Tensor | nx.MultiDiGraph, max_nodes: int) -> bool:
 
 def _checked_graph(t: tg.Tensor | nx.MultiDiGraph, max_entries: int) -> nx.MultiDiGraph:
     """The graph of ``t`` with each node's gradient-check verdict as an overlay."""
+    if is_torch_tensor(t):
+        raise TypeError(
+            "draw: check=True re-runs tensorgraph's gates, and a PyTorch graph has none "
+            "to re-run; to check PyTorch against tensorgraph use viz.compare(ours, theirs)"
+        )
     if not isinstance(t, tg.Tensor):
         raise TypeError(
             "draw: check=True needs the tensor itself (the check re-runs its gates), "
@@ -178,7 +191,7 @@ def _checked_graph(t: tg.Tensor | nx.MultiDiGraph, max_entries: int) -> nx.Multi
 
 
 def render(
-    t: tg.Tensor | nx.MultiDiGraph,
+    t: tg.Tensor | nx.MultiDiGraph | Drawing,
     path: str | Path,
     format: str | None = None,
     **options: object,
@@ -186,7 +199,8 @@ def render(
     """Draw ``t`` and write it to ``path`` (SVG, PNG, PDF or DOT); return the path.
 
     The format comes from the suffix unless ``format`` is given; ``options`` are those
-    of :func:`draw`. PDF needs the system ``dot``.
+    of :func:`draw`. PDF needs the system ``dot``. ``t`` may also be a drawing already
+    made (a :class:`Drawing`, such as :func:`viz.compare` returns), written as it is.
 
     >>> import tensorgraph as tg, tempfile, os
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
@@ -194,4 +208,10 @@ def render(
     >>> p.read_text().startswith("digraph")
     True
     """
+    if isinstance(t, Drawing):
+        if options:
+            raise TypeError(
+                f"render: a Drawing is drawn already; options {sorted(options)} do not apply"
+            )
+        return t.render(path, format=format)
     return draw(t, **options).render(path, format=format)  # type: ignore[arg-type]

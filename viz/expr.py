@@ -370,11 +370,22 @@ MAX_TOTAL = 10_000_000  # entries of all of them together
 MAX_MATMUL_FLOPS = 100_000_000  # multiply-adds of one @ (a tenth of a second or so)
 
 
+# How an engine runs one op of the language: the op and its arguments by parameter name
+# (inputs as tensors, a sequence input as a list, attributes as given).
+Call = Callable[[tg.OpInfo, dict[str, Any]], Any]
+
+
+def _call(info: tg.OpInfo, arguments: dict[str, Any]) -> tg.Tensor:
+    """Run a registry op the tensorgraph way: its own function."""
+    return info.function(**arguments)
+
+
 def _evaluate(
     node: ast.AST,
-    env: dict[str, tg.Tensor],
+    env: dict[str, Any],
     values: dict[str, np.ndarray],
     budget: list[int] | None = None,
+    call: Call = _call,
 ) -> Any:
     # Recursion is safe here: _check has bounded the depth by MAX_DEPTH.
     budget = [0] if budget is None else budget  # entries made so far, for MAX_TOTAL
@@ -383,13 +394,13 @@ def _evaluate(
     if isinstance(node, ast.Name):
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
-        a = _evaluate(node.operand, env, values, budget)
+        a = _evaluate(node.operand, env, values, budget, call)
         _reserve(node, [a], budget)
         return _UNARY[type(node.op)](a)
     if isinstance(node, ast.BinOp):
-        a = _evaluate(node.left, env, values, budget)
-        b = _evaluate(node.right, env, values, budget)
-        pow_of_number = isinstance(node.op, ast.Pow) and not isinstance(b, tg.Tensor)
+        a = _evaluate(node.left, env, values, budget, call)
+        b = _evaluate(node.right, env, values, budget, call)
+        pow_of_number = isinstance(node.op, ast.Pow) and not _is_array(b)
         if pow_of_number and abs(b) > MAX_EXPONENT:
             raise ExpressionError(f"the exponent {b:g} is too large")
         _reserve(node, [a, b], budget, matmul=isinstance(node.op, ast.MatMult))
@@ -400,7 +411,7 @@ def _evaluate(
         except OverflowError:
             raise ExpressionError(f"{_snippet(node)} overflows") from None
     if isinstance(node, ast.Subscript):
-        base = _evaluate(node.value, env, values, budget)
+        base = _evaluate(node.value, env, values, budget, call)
         out = base[_index_literal(node.slice, node, top=True)]
         _count(node, out, budget)  # a list of positions may repeat them: checked after
         return out
@@ -410,15 +421,15 @@ def _evaluate(
         inputs, kwargs = [], {}
         for arg, role in _roles(info, node.args):
             if role == "input":
-                inputs.append(_evaluate(arg, env, values, budget))
+                inputs.append(_evaluate(arg, env, values, budget, call))
             elif role == "inputs":
-                parts = [_evaluate(e, env, values, budget) for e in arg.elts]
+                parts = [_evaluate(e, env, values, budget, call) for e in arg.elts]
                 inputs += parts
                 kwargs[info.inputs[0]] = parts
             elif isinstance(arg, ast.Compare):
-                left = _evaluate(arg.left, env, values, budget)
-                right = _evaluate(arg.comparators[0], env, values, budget)
-                if not isinstance(left, tg.Tensor):
+                left = _evaluate(arg.left, env, values, budget, call)
+                right = _evaluate(arg.comparators[0], env, values, budget, call)
+                if not _is_array(left) and not _is_array(right):
                     left = tg.tensor(left)
                 kwargs[role] = _COMPARE[type(arg.ops[0])](left, right)
             else:
@@ -426,14 +437,19 @@ def _evaluate(
         if not info.variadic:
             kwargs.update(zip(info.inputs, inputs, strict=True))
         _reserve(node, [] if info.variadic else inputs, budget)
-        out = info.function(**kwargs)
+        out = call(info, kwargs)
         _count(node, out, budget)  # an op's own shape rule: checked after, too
         return out
     raise ExpressionError(f"{_snippet(node)} is not allowed")  # _check stops this first
 
 
+def _is_array(v: Any) -> bool:
+    """A tensor (tensorgraph's or PyTorch's), not a Python number."""
+    return hasattr(v, "shape") and not isinstance(v, int | float)
+
+
 def _shape(v: Any) -> tuple[int, ...]:
-    return tuple(v.shape) if isinstance(v, tg.Tensor) else ()
+    return tuple(v.shape) if _is_array(v) else ()
 
 
 def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], int] | None:
@@ -497,7 +513,7 @@ def _reserve(node: ast.AST, args: list[Any], budget: list[int], matmul: bool = F
 
 def _count(node: ast.AST, out: Any, budget: list[int]) -> None:
     """After a function ran: refuse a result larger than its operands let us expect."""
-    size = out.size if isinstance(out, tg.Tensor) else 1
+    size = math.prod(_shape(out))
     if size > MAX_INTERMEDIATE:
         raise ExpressionError(
             f"{_snippet(node)} made a tensor of shape {_shape(out)}; an expression's tensors "
@@ -556,6 +572,20 @@ def parse_bindings(pairs: list[str]) -> dict[str, np.ndarray]:
             raise ExpressionError(f"{name} is given twice")
         values[name] = parse_value(text)
     return values
+
+
+def evaluate_with(
+    tree: ast.Expression, env: dict[str, Any], values: dict[str, np.ndarray], call: Call
+) -> Any:
+    """Evaluate a parsed, checked expression over the tensors ``env``, running each
+    function of the language through ``call(info, arguments)``: another engine's
+    evaluator (``viz.pytorch.evaluate_torch``) shares the language and every bound.
+
+    >>> tree = parse("max(x, 2)", {"x"})
+    >>> evaluate_with(tree, {"x": tg.tensor(3.0)}, {}, _call)
+    tensor(3.)
+    """
+    return _evaluate(tree.body, env, values, call=call)
 
 
 def evaluate(expr: str, values: dict[str, Any]) -> tuple[tg.Tensor, dict[str, tg.Tensor]]:

@@ -16,9 +16,16 @@ before its output):
 
 Edges run input tensor -> gate with ``index`` (the input's position, so ``x*x`` has two
 edges, keys 0 and 1) and gate -> output tensor.
+
+A PyTorch tensor with a ``grad_fn`` gives the same form, read by :mod:`viz.pytorch` from
+its autograd graph (gates are PyTorch's backward nodes, ``MulBackward0``). It is told
+apart by duck typing (:func:`is_torch_tensor`), so ``import viz`` never imports torch.
 """
 
 from __future__ import annotations
+
+import sys
+from typing import Any
 
 import networkx as nx
 
@@ -42,8 +49,41 @@ def role_of(t: tg.Tensor, is_output: bool) -> str:
     return "computed"
 
 
+def is_torch_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a PyTorch tensor, without importing torch.
+
+    Only a program that has imported torch can hold a torch tensor, so torch is looked
+    up in ``sys.modules`` and never imported here.
+
+    >>> import tensorgraph as tg
+    >>> is_torch_tensor(tg.tensor(1.0)), is_torch_tensor(3.0)
+    (False, False)
+    """
+    torch = sys.modules.get("torch")
+    tensor = getattr(torch, "Tensor", None)
+    return isinstance(tensor, type) and isinstance(obj, tensor)
+
+
+def output_name(t: Any) -> str | None:
+    """The name a drawing gives tensor ``t``: its own (tensorgraph), or the name
+    ``viz.record_torch()`` gave it (PyTorch), or None.
+
+    >>> import tensorgraph as tg
+    >>> output_name(tg.tensor(1.0, name="f")), output_name(tg.tensor(1.0))
+    ('f', None)
+    """
+    if is_torch_tensor(t):
+        from .pytorch import recorded_name
+
+        return recorded_name(t)
+    return getattr(t, "name", None)
+
+
 def to_networkx(t: tg.Tensor, copy: bool = False) -> nx.MultiDiGraph:
     """The graph that ends in ``t``: one node per tensor and one per op gate.
+
+    ``t`` may also be a PyTorch tensor: its autograd graph is read by
+    :func:`viz.pytorch.torch_to_networkx` into the same form.
 
     ``value`` and ``grad`` are the tensors' own arrays (no copy, so the graph of a large
     model costs no memory); pass ``copy=True`` to keep a snapshot that later training
@@ -57,8 +97,14 @@ def to_networkx(t: tg.Tensor, copy: bool = False) -> nx.MultiDiGraph:
     >>> sorted(d["index"] for _, _, d in g.in_edges("g1", data=True))
     [0, 1]
     """
+    if is_torch_tensor(t):
+        from .pytorch import torch_to_networkx  # PyTorch's graph: only when given one
+
+        return torch_to_networkx(t, copy=copy)
     if not isinstance(t, tg.Tensor):
-        raise TypeError(f"to_networkx: expected a tensorgraph Tensor, got {type(t).__name__}")
+        raise TypeError(
+            f"to_networkx: expected a tensorgraph or PyTorch tensor, got {type(t).__name__}"
+        )
     nodes = tg.graph_nodes(t)
     ids = {id(node): i for i, node in enumerate(nodes)}
     g = nx.MultiDiGraph(output=f"t{len(nodes) - 1}")

@@ -33,7 +33,7 @@ import tensorgraph as tg
 from .backends import RendererNotFound, render_dot
 from .dot import _header, caption_line, to_dot, xml_text
 from .files import replace_all, write_atomic, write_beside
-from .graph import to_networkx
+from .graph import output_name, to_networkx
 from .steps import Frame, steps
 
 ACTIVE = "#7c3aed"  # the node a frame is about
@@ -58,6 +58,11 @@ def frame_graph(g: nx.MultiDiGraph, frame: Frame) -> nx.MultiDiGraph:
         if state.kind == "tensor":
             data["value"] = state.value
             data["grad"] = state.grad
+            # The frame says what is known when; a PyTorch node's "not recorded" stands
+            # only once the pass has reached it (before, it reads "?", as ours do).
+            data.pop("missing_grad", None)
+            if state.status == "waiting":
+                data.pop("missing_value", None)
             if state.value is None:
                 ov["fill"] = WAITING_FILL
             if frame.phase == "backward" and state.grad is None:
@@ -506,7 +511,9 @@ def animate(
     """Write a self-contained HTML player of ``t``'s forward and backward pass.
 
     One file, no network: every frame's SVG is inline, with play / pause, previous /
-    next, a slider, the arrow keys and a caption per frame. ``options``: ``rankdir``,
+    next, a slider, the arrow keys and a caption per frame. ``t`` may be a PyTorch
+    tensor whose forward and ``backward()`` ran inside ``with viz.record_torch():``: its
+    frames follow the order PyTorch's engine ran its backward nodes in. ``options``: ``rankdir``,
     ``max_entries``, ``grad`` (the seed of backward for a non-scalar ``t``). Returns
     the path. Each frame is a drawing of the whole graph: a film estimated (from its
     first two frames) to take more than ``max_seconds`` or to weigh more than
@@ -529,7 +536,7 @@ def animate(
         svgs,
         [f.caption for f in frames],
         [f.phase for f in frames],
-        title or f"Backprop, step by step: {t.name or 'f'}",
+        title or f"Backprop, step by step: {output_name(t) or 'f'}",
     )
     write_atomic(path, page)
     return path

@@ -19,6 +19,9 @@ Nothing is mutated: the backward pass is the engine's own, replayed through
 ``tg.backward_steps`` (gate by gate, no ``.grad`` written), so ``steps`` works before or
 after ``t.backward()`` and leaves every ``.grad`` alone. How an op is written (its
 operator, its name in expressions) comes from the registry, ``tg.OPS``.
+
+A PyTorch tensor gets the same frames from :func:`viz.pytorch_steps.torch_steps`: there the
+replay is what ``viz.record_torch()`` saw PyTorch's engine do, node by node, in its order.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 import tensorgraph as tg
 
 from .dot import fmt_number
+from .graph import is_torch_tensor
 
 # How tightly Python's operators bind (for parentheses); which op uses which is tg.OPS's.
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
@@ -206,10 +210,12 @@ def _gate(tid: str) -> str:
 # --------------------------------------------------------------------------- captions
 
 
-def _forward_caption(n: tg.Tensor, names: dict[int, str]) -> str:
+def _forward_caption(n: tg.Tensor, names: dict[int, str], gate: str | None = None) -> str:
+    """ "Forward, * gate: p = x*y = 3 × (-4) = -12"; ``gate`` names the gate otherwise
+    than by its symbol (PyTorch's frames: "* gate, MulBackward0")."""
     info = tg.OPS.get(n.op)
-    symbol = info.symbol if info else n.op
-    head = f"Forward, {symbol} gate: {names[id(n)]} = "
+    gate = gate or f"{info.symbol if info else n.op} gate"
+    head = f"Forward, {gate}: {names[id(n)]} = "
     ins = n.inputs
     if n.data.size == 1 and all(i.data.size == 1 for i in ins):
         vals = [_factor(i.data) for i in ins]
@@ -223,10 +229,13 @@ def _forward_caption(n: tg.Tensor, names: dict[int, str]) -> str:
         else:
             expr = f"{_call_name(n)}({', '.join(fmt(i.data) for i in ins)})"
         if re.sub(r"[\s()]", "", expr.replace("×", "*")) == re.sub(r"[\s()]", "", names[id(n)]):
-            head = f"Forward, {symbol} gate: "  # "1 + 2 = 1 + 2 = 3" says it twice
+            head = f"Forward, {gate}: "  # "1 + 2 = 1 + 2 = 3" says it twice
         return f"{head}{expr} = {fmt(n.data)}"
     shapes = " and ".join(str(i.shape) for i in ins)
     return f"{head}{show(n.data)} (from {shapes})"
+
+
+_ENGINE = object()  # _backward_caption's default: the local gradient from the engine
 
 
 def _backward_caption(
@@ -234,30 +243,38 @@ def _backward_caption(
     names: dict[int, str],
     out_name: str,
     remaining: dict[int, int],
+    local: Any = _ENGINE,
+    gate: str | None = None,
 ) -> str:
+    """The caption of one backward gate. ``local`` (one array or None per input; None
+    where unknown) replaces the engine's local gradient and ``gate`` the gate's name, for
+    PyTorch's frames (viz.pytorch_steps), whose node computed its own."""
     node, upstream = step.node, step.upstream
     info = tg.OPS.get(node.op)
-    symbol = info.symbol if info else node.op
+    gate = gate or f"{info.symbol if info else node.op} gate"
     pattern = f" ({info.pattern})" if info and info.pattern else ""
     scalar = upstream.size == 1 and all(i.data.size == 1 for i in node.inputs)
-    # Every backward rule is linear in the upstream gradient, so the rule at upstream 1
-    # is the local gradient itself.
-    local = tg.local_backward(node, np.ones_like(upstream))
+    if local is _ENGINE:
+        # Every backward rule is linear in the upstream gradient, so the rule at upstream
+        # 1 is the local gradient itself.
+        local = tg.local_backward(node, np.ones_like(upstream))
+    local = [None] * len(node.inputs) if local is None else local
     parts = []
-    edges = zip(node.inputs, step.sent, step.before, step.after, strict=True)
-    for k, (inp, g, before, after) in enumerate(edges):
+    edges = zip(node.inputs, step.sent, step.before, step.after, local, strict=True)
+    for inp, g, before, after, lk in edges:
         if g is None:
             continue
         d = f"∂{out_name}/∂{_d(names[id(inp)])}"
-        if scalar:
-            text = f"{d} = upstream × local = {_factor(upstream)} × {_factor(local[k])} = {fmt(g)}"
+        if scalar and lk is not None:
+            text = f"{d} = upstream × local = {_factor(upstream)} × {_factor(lk)} = {fmt(g)}"
         elif (
-            g.size <= 4
-            and g.shape == upstream.shape == local[k].shape
-            and np.allclose(g, upstream * local[k])
+            lk is not None
+            and g.size <= 4
+            and g.shape == upstream.shape == lk.shape
+            and np.allclose(g, upstream * lk)
         ):
             # An elementwise gate: the same rule, entry by entry (checked, not assumed).
-            text = f"{d} = upstream ⊙ local = {show(upstream)} ⊙ {show(local[k])} = {show(g)}"
+            text = f"{d} = upstream ⊙ local = {show(upstream)} ⊙ {show(lk)} = {show(g)}"
         else:
             text = f"{d} gets {show(g)}"
         if before is not None:
@@ -276,7 +293,7 @@ def _backward_caption(
     if pend:
         tail += f" Pending (used again, more to come): {', '.join(pend)}."
     return (
-        f"Backward, {symbol} gate{pattern}: upstream ∂{out_name}/∂{_d(names[id(node)])} = "
+        f"Backward, {gate}{pattern}: upstream ∂{out_name}/∂{_d(names[id(node)])} = "
         f"{show(upstream)}.{rule} " + "; ".join(parts) + "." + tail
     )
 
@@ -302,8 +319,12 @@ def steps(t: tg.Tensor, grad: Any = None, output_name: str | None = None) -> lis
     Backward, * gate (mul swaps): upstream ∂f/∂f = 1. ∂f/∂x = upstream × local = 1 × (-4) = -4;
     ∂f/∂y = upstream × local = 1 × 3 = 3. Final: x, y.
     """
+    if is_torch_tensor(t):  # PyTorch's graph: replayed from what record_torch saw
+        from .pytorch_steps import torch_steps
+
+        return torch_steps(t, grad, output_name)
     if not isinstance(t, tg.Tensor):
-        raise TypeError(f"steps: expected a tensorgraph Tensor, got {type(t).__name__}")
+        raise TypeError(f"steps: expected a tensorgraph or PyTorch tensor, got {type(t).__name__}")
     nodes, ids = node_ids(t)
     n_gates = sum(1 for n in nodes if n.op is not None)
     if n_gates > MAX_GATES:

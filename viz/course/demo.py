@@ -2,7 +2,8 @@
 
 ``run_demo(out, dataset)`` follows the lecture's pipeline end to end:
 
-1. draw the lecture graph f = 2(xy + max(z, w)) after backward;
+1. draw the lecture graph f = 2(xy + max(z, w)) after backward, and PyTorch's graph of
+   the same (when torch is installed), compared with ours;
 2. split the data (digits: stratified 60/20/20; Fashion-MNIST: its official 10k test
    set, and 50k / 10k train / validation out of the 60k training images);
 3. fit the preprocessing on the training split only;
@@ -30,7 +31,7 @@ import numpy as np
 
 import tensorgraph as tg
 from viz.course import plots
-from viz.course.lecture import lecture_graph_svg, lecture_player
+from viz.course.lecture import lecture_graph_svg, lecture_player, torch_lecture_svgs
 from viz.draw import render
 
 __all__ = ["DATASETS", "run_demo"]
@@ -233,6 +234,30 @@ def _toy_regions(out: Path) -> list[Path]:
     return paths
 
 
+def _torch_section(svgs: tuple[Path, Path] | None) -> str:
+    """The report's "PyTorch computation graph": PyTorch's own graph of the lecture,
+    drawn by viz from what viz.record_torch() saw, and ours beside the slide's code."""
+    if svgs is None:
+        return (
+            "<p>PyTorch is not installed, so its graph is not drawn here: "
+            "<code>pip install 'tensorgraph[torch]'</code> and run the demo again.</p>"
+        )
+    graph, comparison = svgs
+    return (
+        "<p>The same f in PyTorch, run inside <code>with viz.record_torch():</code>: the "
+        "gates are PyTorch's backward nodes (MulBackward0, MaximumBackward0, AddBackward0), "
+        "each tensor with the value and the gradient PyTorch computed, equal to ours "
+        f'(<a href="{html.escape(graph.name)}">full size</a>).</p>'
+        f'<div class="svg">{_svg_inline(graph)}</div>'
+        "<p>The slide's own code writes <code>q = max(z, w)</code> with Python's max, which "
+        "returns z itself: PyTorch then records no max gate, and <code>w.grad</code> is "
+        "None, not 0. <code>viz.compare</code> matches the two graphs node by node and "
+        "says where they part "
+        f'(<a href="{html.escape(comparison.name)}">full size</a>):</p>'
+        f'<div class="svg">{_svg_inline(comparison)}</div>'
+    )
+
+
 def _svg_inline(path: Path) -> str:
     """An SVG file's <svg> element, to paste into HTML (XML prologue and DOCTYPE dropped)."""
     text = path.read_text(encoding="utf-8")
@@ -348,6 +373,7 @@ def run_demo(
     lecture_svg = lecture_graph_svg(out, lecture)
     player = lecture_player(out)
     print(f"wrote {player}")
+    torch_svgs = torch_lecture_svgs(out)  # PyTorch's graph of the slide, if torch is here
 
     split = load_split(dataset, quick=quick)
     print(
@@ -417,6 +443,7 @@ def run_demo(
         hard,
         player,
         network=network_section,
+        torch_svgs=torch_svgs,
     )
     total = time.perf_counter() - started
     print(f"wrote {index}  ({total:.1f} s in all)")
@@ -435,6 +462,7 @@ def _write_html(
     hard: int,
     player: Path | None = None,
     network: tuple[str, str] | None = None,
+    torch_svgs: tuple[Path, Path] | None = None,
 ) -> Path:
     esc = html.escape
 
@@ -475,6 +503,7 @@ def _write_html(
             )
             + f'<div class="svg">{_svg_inline(lecture_svg)}</div>',
         ),
+        ("PyTorch computation graph", _torch_section(torch_svgs)),
         (
             "Results",
             f"<p>Data: {esc(split.source)}. Train {len(split.y_train)}, validation "

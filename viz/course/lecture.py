@@ -11,13 +11,16 @@ The seed's backprop slide names every step, and so do we::
 (when torch is installed). The ``tensorgraph demo`` command prints both
 (:func:`lecture_demo`) and draws the graph before and after backward
 (:func:`write_lecture_graphs`); the report shows it (:func:`lecture_graph_svg`) and links
-its step-by-step player (:func:`lecture_player`).
+its step-by-step player (:func:`lecture_player`). :func:`torch_slide` runs the slide's
+PyTorch code, recorded, and :func:`torch_lecture_svgs` draws PyTorch's graph of it and
+compares it with ours, for the report.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import tensorgraph as tg
 from viz.backends import RendererNotFound
@@ -32,6 +35,8 @@ __all__ = [
     "lecture_graph_svg",
     "lecture_player",
     "torch_lecture_example",
+    "torch_lecture_svgs",
+    "torch_slide",
     "write_lecture_graphs",
 ]
 
@@ -89,6 +94,67 @@ def torch_lecture_example() -> tuple[float, list[float]] | None:
     f = 2 * (x * y + torch.maximum(z, w))
     f.backward()
     return f.item(), [t.grad.item() for t in (x, y, z, w)]
+
+
+def torch_slide(python_max: bool = True) -> Any:
+    """The slide "PyTorch Implementation", run inside ``viz.record_torch()``: f, with
+    every node's value and gradient recorded and the tensors named x y z w p q v f.
+
+    As on the slide, ``q = max(z, w)`` is Python's built-in max: for two one-element
+    tensors it returns z itself, so PyTorch records no max gate and w is not in the
+    graph (``w.grad`` stays None, where the slide prints 0). ``python_max=False`` writes
+    ``torch.maximum(z, w)``: the max gate, and ``w.grad`` 0, as in tensorgraph. Needs
+    torch (ImportError, saying how to get it, without).
+
+    >>> f = torch_slide()
+    >>> f.item(), "MaximumBackward0" in str(f.grad_fn.next_functions)
+    (-20.0, False)
+    """
+    from viz.pytorch import require_torch
+    from viz.record import record_torch
+
+    torch = require_torch("the PyTorch slide")
+    maximum = max if python_max else torch.maximum
+    with record_torch():
+        # Forward pass
+        x = torch.tensor(3.0, requires_grad=True)
+        y = torch.tensor(-4.0, requires_grad=True)
+        z = torch.tensor(2.0, requires_grad=True)
+        w = torch.tensor(-1.0, requires_grad=True)
+        p = x * y
+        q = maximum(z, w)
+        v = p + q
+        f = 2 * v
+        # Backward pass
+        f.backward()
+    return f
+
+
+def torch_lecture_svgs(out: Path) -> tuple[Path, Path] | None:
+    """PyTorch's graph of the lecture (``torch.maximum``: the same graph as ours) and
+    the comparison of ours with the slide's own code (Python's max), as SVG in ``out``
+    (``torch_graph.svg``, ``torch_compare.svg``); None when torch is not installed.
+
+    >>> import tempfile
+    >>> [p.name for p in torch_lecture_svgs(Path(tempfile.mkdtemp())) or ()]
+    ['torch_graph.svg', 'torch_compare.svg']
+    """
+    try:
+        graph = render(
+            torch_slide(python_max=False),
+            out / "torch_graph.svg",
+            title=f"PyTorch Computation Graph: {TITLE}   (torch.maximum)",
+        )
+        ours = lecture_graph()
+        ours.backward()
+        from viz.compare import compare
+
+        comparison = compare(
+            ours, torch_slide(), title="tensorgraph and the slide's PyTorch code (Python's max)"
+        )
+    except ImportError:
+        return None
+    return graph, render(comparison, out / "torch_compare.svg")
 
 
 def write_lecture_graphs(out: Path) -> list[Path]:
