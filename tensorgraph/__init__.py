@@ -11,6 +11,7 @@
 
 from . import data, ops, optim, tune
 from .anomaly import AnomalyError, ModifiedInPlaceError, detect_anomaly, is_anomaly_enabled
+from .flatcode import flat_code
 from .gradcheck import GradcheckKinkWarning, GradcheckResult, gradcheck, numerical_grad
 from .linear import LinearClassifier, LinearSVM, SoftmaxClassifier
 from .losses import l1, l2, softmax_loss, svm_loss
@@ -46,6 +47,7 @@ __all__ = [
     "data",
     "detect_anomaly",
     "enable_grad",
+    "flat_code",
     "gradcheck",
     "gradients",
     "graph_nodes",
