@@ -819,8 +819,8 @@ def flat_code(f: Tensor, grad: Any = None, max_literal: int | None = MAX_LITERAL
     >>> x = tg.tensor(3.0, requires_grad=True, name="x")
     >>> y = tg.tensor(-4.0, requires_grad=True, name="y")
     >>> print(tg.flat_code(x * y))  # doctest: +NORMALIZE_WHITESPACE
-    # f's forward and backward pass, one line per gate (tensorgraph.flat_code).
-    # grads(x, y) returns {"x": df/dx, "y": df/dy} for inputs of the shapes traced.
+    # f's forward and backward pass, one line per gate (tg.flat_code).
+    # grads(x, y) returns {"x": df/dx, "y": df/dy}, at inputs of the shapes here.
     import numpy as np
     <BLANKLINE>
     <BLANKLINE>
@@ -843,10 +843,10 @@ def flat_code(f: Tensor, grad: Any = None, max_literal: int | None = MAX_LITERAL
     writer.write()
     names = [writer.var[id(t)] for t in params]
     r = writer.var[id(f)]
-    wanted = ", ".join(f'"{n}": d{r}/d{n}' for n in names)
+    wanted = ", ".join([f'"{n}": d{r}/d{n}' for n in names[:2]] + ["..."] * (len(names) > 2))
     head = [
-        f"# {r}'s forward and backward pass, one line per gate (tensorgraph.flat_code).",
-        f"# grads({', '.join(names)}) returns {{{wanted}}} for inputs of the shapes traced.",
+        f"# {r}'s forward and backward pass, one line per gate (tg.flat_code).",
+        f"# grads({', '.join(names)}) returns {{{wanted}}}, at inputs of the shapes here.",
         "import numpy as np",
     ]
     keywords, constants = [], []

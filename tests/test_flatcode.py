@@ -307,3 +307,44 @@ def test_a_graph_that_needs_no_gradient_is_refused() -> None:
 def test_the_modules_examples_run() -> None:
     result = doctest.testmod(tg.flatcode, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----- the command line -----
+
+
+def test_tensorgraph_code_prints_code_that_runs(capsys) -> None:
+    from viz.cli import main
+
+    assert main(["code", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2", "w=-1"]) == 0
+    out = capsys.readouterr().out
+    assert SLIDE in out
+    namespace: dict = {}
+    exec(out, namespace)
+    assert float(namespace["grads"](3, -4, 2, -1)["x"]) == -8.0
+
+
+def test_tensorgraph_code_seeds_a_tensor_output_with_ones(capsys) -> None:
+    from viz.cli import main
+
+    assert main(["code", "x * y", "x=[1, 2]", "y=3"]) == 0
+    captured = capsys.readouterr()
+    assert "f has shape (2,)" in captured.err
+    namespace: dict = {}
+    exec(captured.out, namespace)
+    assert float(namespace["grads"]([1, 2], 3)["y"]) == 3.0  # d(sum(x * y))/dy = 1 + 2
+
+
+def test_tensorgraph_code_refuses_what_draw_refuses(capsys) -> None:
+    from viz.cli import main
+
+    assert main(["code", "x * q", "x=1"]) == 2
+    assert "tensorgraph code: refused: unknown name 'q'" in capsys.readouterr().err
+
+
+def test_the_readme_shows_what_flat_code_prints() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The backward pass as code") :]
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    assert shown in tg.flat_code(lecture_graph())
