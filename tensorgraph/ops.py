@@ -371,8 +371,8 @@ def _pick(a: np.ndarray, b: np.ndarray, choose: np.ufunc, wins: np.ufunc) -> For
     torch="torch.maximum",
     code="""
 out = np.maximum(a, b)
-da = g * ((a > b) + (a == b) / 2)
-db = g * ((b > a) + (b == a) / 2)
+da = g * (a > b) + g * (a == b) / 2
+db = g * (b > a) + g * (b == a) / 2
 """,
 )
 def maximum(a: Array, b: Array) -> Forward:
@@ -398,8 +398,8 @@ def maximum(a: Array, b: Array) -> Forward:
     torch="torch.minimum",
     code="""
 out = np.minimum(a, b)
-da = g * ((a < b) + (a == b) / 2)
-db = g * ((b < a) + (b == a) / 2)
+da = g * (a < b) + g * (a == b) / 2
+db = g * (b < a) + g * (b == a) / 2
 """,
 )
 def minimum(a: Array, b: Array) -> Forward:

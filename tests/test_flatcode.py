@@ -63,12 +63,12 @@ SLIDE = """\
     v = p + q  # -10
     f = 2 * v  # -20
     # Backward pass
-    dfdf = np.ones_like(f)
+    dfdf = np.float64(1.0)
     dfdv = dfdf * 2  # 2
     dfdp = dfdv  # 2
     dfdq = dfdv  # 2
-    dfdz = dfdq * ((z > w) + (z == w) / 2)  # 2
-    dfdw = dfdq * ((w > z) + (w == z) / 2)  # 0
+    dfdz = dfdq * (z > w) + dfdq * (z == w) / 2  # 2
+    dfdw = dfdq * (w > z) + dfdq * (w == z) / 2  # 0
     dfdx = dfdp * y  # -8
     dfdy = dfdp * x  # 6
     return {"x": dfdx, "y": dfdy, "z": dfdz, "w": dfdw}
