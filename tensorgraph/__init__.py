@@ -11,7 +11,7 @@
 
 from . import data, ops, optim, tune
 from .anomaly import AnomalyError, ModifiedInPlaceError, detect_anomaly, is_anomaly_enabled
-from .flatcode import flat_code
+from .flatcode import Compiled, compile, flat_code
 from .gradcheck import GradcheckKinkWarning, GradcheckResult, gradcheck, numerical_grad
 from .linear import LinearClassifier, LinearSVM, SoftmaxClassifier
 from .losses import l1, l2, softmax_loss, svm_loss
@@ -35,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError",
     "BackwardStep",
+    "Compiled",
     "GradcheckKinkWarning",
     "GradcheckResult",
     "LinearClassifier",
@@ -44,6 +45,7 @@ __all__ = [
     "SoftmaxClassifier",
     "Tensor",
     "backward_steps",
+    "compile",
     "data",
     "detect_anomaly",
     "enable_grad",

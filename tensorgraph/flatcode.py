@@ -27,15 +27,17 @@ import inspect
 import keyword
 import re
 import textwrap
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from .losses import labels as _check_labels
 from .registry import OPS, OpInfo
 from .tensor import Tensor, _seed, _short, backward_steps, graph_nodes
 
-__all__ = ["describe", "flat_code"]
+__all__ = ["Compiled", "compile", "describe", "flat_code"]
 
 MAX_LITERAL = 10_000  # entries of a constant written into the code; larger ones are passed
 LETTERS = ("p", "q", "v", "r", "s", "u")  # unnamed gates, in the slide's order (p, q, v)
@@ -459,9 +461,13 @@ class _Writer:
     ) -> None:
         self.root = root
         self.params = params
-        self.bound = bound or {}
         self.max_literal = max_literal
         self.names = _Names(reserved)
+        self.bound_names: dict[str, str] = {}  # a compiled function's labels -> their variable
+        for raw in (bound or {}).values():
+            if raw not in self.bound_names:
+                self.bound_names[raw] = self.names.claim(raw)
+        self.bound = {key: self.bound_names[raw] for key, raw in (bound or {}).items()}
         self.nodes = graph_nodes(root)
         ids = {id(p) for p in params}
         self.live: set[int] = set()
@@ -905,3 +911,392 @@ def _constant_text(value: np.ndarray, plain: bool, name: str = "") -> str:
             return number if "." in number or "e" in number or "np." in number else number + ".0"
         return f"np.{value.dtype.name}({number})"
     return _array_text(value, name)
+
+
+# ----- compile -----
+
+_NUMBER = "number"
+
+
+def _key(a: Any) -> Any:
+    """What a compiled function's argument must keep for its code to hold: the kind, the
+    shape and the dtype of an array; the value of anything else (a flag)."""
+    t = type(a)
+    if t is np.ndarray:
+        return (a.shape, a.dtype.char)
+    if t is float or t is int:
+        return _NUMBER
+    if t is Tensor:
+        return (a._data.shape, a._data.dtype.char, Tensor)
+    if t is list or t is tuple:  # a list of parameters: arrays, written out for speed
+        return (t, *[(v.shape, v.dtype.char) if type(v) is np.ndarray else _key(v) for v in a])
+    if isinstance(a, np.generic):
+        return (a.dtype.char, np.generic)
+    try:
+        hash(a)
+    except TypeError:
+        raise TypeError(
+            f"compile: an argument of type {t.__name__} is neither a number, an array, a "
+            "tensor, a list of them nor hashable (a flag)"
+        ) from None
+    return (t, a)
+
+
+class _Arg:
+    """How one argument of a compiled function enters the traced graph."""
+
+    def __init__(self, name: str, value: Any) -> None:
+        self.name = name
+        self.items: list[np.ndarray] = []  # the leaf values, one per tensor (a list: several)
+        self.forms: list[str] = []  # how each was given: number, tensor, array
+        self.kind = "static"  # "input", "inputs" (a list of them), "labels" or "static"
+        if isinstance(value, list | tuple) and value and all(_is_input(v) for v in value):
+            if all(isinstance(v, Tensor | np.ndarray) for v in value):
+                self.kind = "inputs"
+                self.items = [_leaf_array(v) for v in value]
+                self.forms = [_form(v) for v in value]
+                return
+            value = np.asarray(value)
+        if isinstance(value, list | tuple) and value:
+            value = np.asarray(value)
+        if _is_input(value):
+            array = _leaf_array(value)
+            self.items, self.forms = [array], [_form(value)]
+            if array.dtype.kind == "f":
+                self.kind = "input"
+            elif array.dtype.kind in "iu":
+                self.kind = "labels"
+            else:
+                raise TypeError(
+                    f"compile: argument {name!r} has dtype {array.dtype}; pass numbers as "
+                    "floats and labels as integers"
+                )
+
+    def probe(self, shift: bool) -> list[np.ndarray] | None:
+        """Other values of the same shapes: scaled and shifted, or negated; labels moved."""
+        if self.kind == "static":
+            return None
+        if self.kind == "labels":
+            y = self.items[0]
+            moved = np.roll(y, 1, axis=0) if y.ndim else y
+            if np.array_equal(moved, y) and y.size and y.max() > 0:
+                moved = (y + 1) % (y.max() + 1)
+            return [moved]
+        return [a * 1.125 + 0.0625 if shift else -a for a in self.items]
+
+
+def _form(v: Any) -> str:
+    if isinstance(v, Tensor):
+        return "tensor"
+    return "number" if isinstance(v, float | int) else "array"
+
+
+def _is_input(v: Any) -> bool:
+    return isinstance(v, Tensor | np.ndarray | np.generic | float | int) and not isinstance(
+        v, bool | np.bool_
+    )
+
+
+def _leaf_array(v: Any) -> np.ndarray:
+    if isinstance(v, Tensor):
+        return v._data
+    return np.asarray(float(v)) if isinstance(v, float | int) else np.asarray(v)
+
+
+class Compiled:
+    """A function traced once per argument shape, then run as generated numpy code.
+
+    Calling it returns ``(value, grads)``: the function's value and the gradient of
+    every argument in ``wrt`` by name (a list of them for a list argument). ``.code``
+    is the code of the last trace (what :func:`flat_code` writes, with a ``return`` of
+    both); made by :func:`compile`.
+    """
+
+    def __init__(self, fn: Callable[..., Tensor], wrt: str | Sequence[str] | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"compile: expected a function, got {_short(fn)}")
+        self.fn = fn
+        self._signature = inspect.signature(fn)
+        params = list(self._signature.parameters.values())
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError(
+                    f"compile: {getattr(fn, '__name__', 'fn')} takes *{p.name}; give each "
+                    "argument a name (a list of arrays may be one argument)"
+                )
+        self._names = [p.name for p in params]
+        self.wrt = None if wrt is None else ((wrt,) if isinstance(wrt, str) else tuple(wrt))
+        for name in self.wrt or ():
+            if name not in self._names:
+                raise ValueError(f"compile: wrt names {name!r}, which fn has no argument of")
+        self._cache: dict[tuple, Callable[..., Any]] = {}
+        self.code: str | None = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"<tg.compile of {getattr(self.fn, '__name__', 'fn')}: {len(self._cache)} trace(s)>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        if kwargs or len(args) != len(self._names):
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments[n] for n in self._names)
+        key = tuple([_key(a) for a in args])
+        run = self._cache.get(key)
+        if run is None:
+            run = self._cache[key] = self._trace(args)
+        return run(*args)
+
+    # --- tracing ---
+
+    def _trace(self, values: tuple[Any, ...]) -> Callable[..., Any]:
+        args = [_Arg(n, v) for n, v in zip(self._names, values, strict=True)]
+        inputs = [a for a in args if a.kind in ("input", "inputs")]
+        wrt = set(self.wrt) if self.wrt is not None else {a.name for a in inputs}
+        for a in args:
+            if a.name in wrt and a.kind not in ("input", "inputs"):
+                raise TypeError(f"compile: wrt names {a.name!r}, which is not a float input")
+        root, leaves = self._call(args, values, wrt, None)
+        if not isinstance(root, Tensor) or root.size != 1:
+            raise TypeError(
+                "compile: fn must return a one-element tensor (a loss), got "
+                + (f"shape {root.shape}" if isinstance(root, Tensor) else type(root).__name__)
+            )
+        if not root.requires_grad:
+            raise RuntimeError("compile: fn's result does not depend on the arguments in wrt")
+        labels = {a.name: a.items[0] for a in args if a.kind == "labels"}
+        first = _structure(root, leaves)
+        bindings: dict[tuple, str] = {}
+        for shift in (True, False):  # two other sets of values: the graph must not change
+            probes = [a.probe(shift) for a in args]
+            probed = {a.name: p[0] for a, p in zip(args, probes, strict=True) if a.kind == "labels"}
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    other, other_leaves = self._call(args, values, wrt, probes)
+            except Exception as err:
+                raise ValueError(
+                    "compile: fn failed on other values of its arguments (compile runs it "
+                    f"twice more to check that its graph does not depend on them): {err}"
+                ) from err
+            _compare(first, _structure(other, other_leaves), labels, probed, bindings)
+        writer = _Writer(
+            root,
+            None,
+            [t for group in leaves for t in group],
+            reserved=(),
+            bound={id(_at(first, path)): name for path, name in bindings.items()},
+            max_literal=0,
+        )
+        writer.write()
+        source = _compiled_source(writer, args, leaves, wrt)
+        self.code = source
+        namespace = {"np": np, "_tg_labels": _label_checker(root, bindings)}
+        for name, _, _ in writer.constants:
+            namespace[name] = writer.ns[name]
+        exec(builtins.compile(source, f"<tg.compile of {self.fn.__name__}>", "exec"), namespace)
+        return namespace["_compiled"]
+
+    def _call(
+        self, args: list[_Arg], values: tuple, wrt: set[str], probes: list | None
+    ) -> tuple[Any, list[list[Tensor]]]:
+        """Run fn on leaf tensors made from the arguments (or from ``probes`` of them)."""
+        from .modes import enable_grad
+
+        call, leaves = [], []
+        for k, (a, value) in enumerate(zip(args, values, strict=True)):
+            items = probes[k] if probes is not None and probes[k] is not None else a.items
+            if a.kind in ("input", "inputs"):
+                ts = [
+                    Tensor(
+                        v,
+                        requires_grad=a.name in wrt,
+                        name=a.name if a.kind == "input" else f"{a.name}_{i}",
+                    )
+                    for i, v in enumerate(items)
+                ]
+                leaves.append(ts)
+                call.append(ts[0] if a.kind == "input" else ts)
+            elif a.kind == "labels":
+                call.append(items[0])
+            else:
+                call.append(value)
+        with enable_grad():
+            return self.fn(*call), leaves
+
+
+def compile(  # noqa: A001 - tg.compile, as torch.compile
+    fn: Callable[..., Tensor], wrt: str | Sequence[str] | None = None
+) -> Compiled:
+    """Trace ``fn`` once per shape of its arguments; then run the code :func:`flat_code`
+    writes for its graph, on new values, without building a graph.
+
+    ``fn`` takes numbers, float arrays or tensors (inputs; a list of them is one
+    argument), integer arrays (labels, where a loss gate or an index takes them) and
+    anything hashable (flags), and returns a one-element tensor. Calling the result
+    returns ``(value, grads)``, the gradients of the arguments named in ``wrt`` (default:
+    every float input) by name: the numbers ``backward()`` would give. New shapes,
+    dtypes or flags trace again. fn must build the same graph whatever the values: it is
+    run twice more at the first trace, at other values, and refused if the graph changes
+    (a Python ``if`` or ``max`` on a tensor's value would be fixed at the first call).
+
+    >>> import tensorgraph as tg
+    >>> step = tg.compile(lambda x, y, z, w: 2 * (x * y + tg.maximum(z, w)))
+    >>> f, grads = step(3.0, -4.0, 2.0, -1.0)
+    >>> float(f), {k: float(g) for k, g in grads.items()}
+    (-20.0, {'x': -8.0, 'y': 6.0, 'z': 2.0, 'w': 0.0})
+    >>> float(step(1.0, 2.0, -3.0, 5.0)[1]["w"])  # the same code, new numbers
+    2.0
+    """
+    return Compiled(fn, wrt)
+
+
+def _structure(root: Tensor, leaves: list[list[Tensor]]) -> list[tuple]:
+    """A graph as comparable entries: each node's op, inputs (by position) and attributes,
+    each leaf an argument (by position) or a constant (by value)."""
+    where = {id(t): (k, i) for k, group in enumerate(leaves) for i, t in enumerate(group)}
+    nodes = graph_nodes(root)
+    index = {id(t): n for n, t in enumerate(nodes)}
+    out = []
+    for t in nodes:
+        if id(t) in where:
+            out.append(("argument", where[id(t)]))
+        elif t.op is None:
+            out.append(("constant", t._data))
+        else:
+            out.append((t.op, tuple(index[id(i)] for i in t.inputs), t.attrs, t.requires_grad))
+    return out
+
+
+def _arrays(value: Any, path: tuple = ()) -> Iterable[tuple[tuple, np.ndarray]]:
+    """The arrays inside an attribute (an index tuple holds several), with their paths."""
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif isinstance(value, tuple | list):
+        for i, v in enumerate(value):
+            yield from _arrays(v, (*path, i))
+
+
+def _at(structure: list[tuple], path: tuple) -> np.ndarray:
+    node, key, *inner = path
+    value = structure[node][2][key]
+    for i in inner:
+        value = value[i]
+    return value
+
+
+def _compare(
+    first: list[tuple],
+    other: list[tuple],
+    labels: dict[str, np.ndarray],
+    probed: dict[str, np.ndarray],
+    bindings: dict[tuple, str],
+) -> None:
+    """Refuse a graph that changed with the values; find where labels went (bindings:
+    the path of an attribute array -> the labels argument it is)."""
+
+    def refuse(n: int, what: str) -> None:
+        raise ValueError(
+            f"compile: fn's graph depends on the values of its arguments ({what}, node {n} "
+            "of the graph); compile runs one graph for every call. Compute with tensorgraph "
+            "ops on the inputs (tg.maximum, not Python's max; no if on a tensor's value); "
+            "labels may go into a loss gate or an index"
+        )
+
+    if len(first) != len(other):
+        refuse(len(other), f"{len(first)} nodes, then {len(other)}")
+    for n, (a, b) in enumerate(zip(first, other, strict=True)):
+        if a[0] != b[0] or (a[0] != "constant" and a[1:2] != b[1:2]):
+            refuse(n, f"{a[0]} became {b[0]}")
+        if a[0] == "constant":
+            same = a[1].shape == b[1].shape and np.array_equal(a[1], b[1], equal_nan=True)
+            if not same:
+                refuse(n, f"the constant of shape {a[1].shape} changed")
+            continue
+        if a[0] == "argument":
+            continue
+        if set(a[2]) != set(b[2]) or a[3] != b[3]:
+            refuse(n, f"the attributes of {a[0]} changed")
+        for key in a[2]:
+            va, vb = a[2][key], b[2][key]
+            arrays_a, arrays_b = list(_arrays(va)), list(_arrays(vb))
+            if [p for p, _ in arrays_a] != [p for p, _ in arrays_b]:
+                refuse(n, f"{a[0]}'s {key} changed")
+            for (path, x), (_, z) in zip(arrays_a, arrays_b, strict=True):
+                name = next((m for m, y in labels.items() if _equal(x, y)), None)
+                if name is not None and _equal(z, probed[name]):
+                    bindings.setdefault((n, key, *path), name)
+                elif not _equal(x, z) or (n, key, *path) in bindings:
+                    refuse(n, f"{a[0]}'s {key} changed in a way compile cannot follow")
+            if not arrays_a and not _equal_value(va, vb):
+                refuse(n, f"{a[0]}'s {key} changed from {_short(va)} to {_short(vb)}")
+
+
+def _equal(x: np.ndarray, y: np.ndarray) -> bool:
+    return x.shape == y.shape and bool(np.array_equal(x, y))
+
+
+def _equal_value(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _label_checker(root: Tensor, bindings: dict[tuple, str]) -> Callable:
+    """Labels for a call, checked as the loss gates that take them check theirs."""
+    nodes = graph_nodes(root)
+    checks: dict[str, list[tuple[str, int, int]]] = {}
+    for (n, key, *_), name in bindings.items():
+        node = nodes[n]
+        info = OPS[node.op]  # type: ignore[index]
+        if info.kind == "loss" and key == "y" and node.inputs[0].ndim == 2:
+            checks.setdefault(name, []).append((node.op, *node.inputs[0].shape))  # type: ignore[arg-type]
+
+    def labels_for(name: str, y: Any) -> np.ndarray:
+        for op, n, k in checks.get(name, ()):
+            y = _check_labels(op, y, n, k)
+        return np.asarray(y)
+
+    return labels_for
+
+
+def _compiled_source(
+    writer: _Writer, args: list[_Arg], leaves: list[list[Tensor]], wrt: set[str]
+) -> str:
+    """The compiled function: its arguments made arrays, the writer's lines, the return."""
+    lines = []
+    groups = iter(leaves)
+    returned = []
+    for k, a in enumerate(args):
+        arg = f"_tg_a{k}"
+        if a.kind == "input":
+            (t,) = next(groups)
+            lines.append(f"{writer.var[id(t)]} = {_unwrapped(arg, a.forms[0], t)}")
+            if a.name in wrt:
+                returned.append(f"{a.name!r}: {_grad_or_none(writer, t)}")
+        elif a.kind == "inputs":
+            ts = next(groups)
+            names = [writer.var[id(t)] for t in ts]
+            lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = {arg}")
+            for t, name, form in zip(ts, names, a.forms, strict=True):
+                if form != "array":
+                    lines.append(f"{name} = {_unwrapped(name, form, t)}")
+            if a.name in wrt:
+                grads = ", ".join(_grad_or_none(writer, t) for t in ts)
+                returned.append(f"{a.name!r}: [{grads}]")
+        elif a.kind == "labels" and a.name in writer.bound_names:
+            lines.append(f"{writer.bound_names[a.name]} = _tg_labels({a.name!r}, {arg})")
+    r = writer.var[id(writer.root)]
+    params = ", ".join(f"_tg_a{k}" for k in range(len(args)))
+    keywords = "".join(f", {n}={n}" for n, _, _ in writer.constants)
+    body = lines + writer.lines + [f"return {r}, {{{', '.join(returned)}}}"]
+    head = f"def _compiled({params}{', *' if keywords else ''}{keywords}):\n"
+    return head + "".join(f"    {line}\n" for line in body)
+
+
+def _unwrapped(name: str, form: str, t: Tensor) -> str:
+    """An argument as the array its leaf held: a number typed, a tensor's array."""
+    if form == "number":
+        return f"np.{t._data.dtype.name}({name})"
+    return f"{name}._data" if form == "tensor" else name
