@@ -346,10 +346,9 @@ def _prune(stmts: list[ast.stmt], wanted: set[str]) -> list[ast.stmt]:
 
 
 class _Fill(ast.NodeTransformer):
-    """Put the graph's names into a decided template."""
+    """Put the graph's names into a decided template (``resolve(name, load, subscript)``)."""
 
-    def __init__(self, op: str, resolve: Callable[[str, bool, bool], ast.expr]) -> None:
-        self.op = op
+    def __init__(self, resolve: Callable[[str, bool, bool], ast.expr]) -> None:
         self.resolve = resolve
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
@@ -442,7 +441,7 @@ class _Gate:
         )
 
     def filled(self, stmts: list[ast.stmt], d: dict[str, str]) -> list[ast.stmt]:
-        fill = _Fill(self.info.name, lambda n, load, sub: self.resolve(n, load, sub, d))
+        fill = _Fill(lambda n, load, sub: self.resolve(n, load, sub, d))
         return [ast.fix_missing_locations(fill.visit(s)) for s in stmts]
 
 
@@ -636,19 +635,21 @@ class _Writer:
                     f"flat_code: the code template of op {info.name!r} assigns no {d!r}"
                 )
         direct = {} if info.variadic else _direct(stmts, wanted)
-        holders = {d: f"_tg_{d}" if d in direct else None for d in wanted}
-        for d in wanted:
-            if holders[d] is None:
-                holders[d] = self.names.claim(f"{d}_{gate.out}")
-        filled = gate.filled(stmts, holders)  # type: ignore[arg-type]
+        # What holds each input's gradient while the gate runs: a scratch name for a direct
+        # one (written straight into dfdx = ...), else a temporary of the code (dfdx_t1).
+        holders = {
+            d: f"_tg_{d}" if d in direct else self.names.claim(f"{d}_{gate.out}")
+            for d in sorted(wanted)
+        }
+        filled = gate.filled(stmts, holders)
         lines: list[tuple[ast.stmt, str | None]] = []
         for stmt in filled:
             self.run(stmt)
             lines.append((stmt, self.commented(stmt)))
-        position = {d: k for d, k in direct.items()}
         renames: dict[str, str] = {}
         combines: list[tuple[ast.stmt, str | None]] = []
-        ordered = sorted(edges, key=lambda e: (position.get(dname(e[0]), len(filled)), e[0]))
+        # In the order the code will say them: direct ones where they stand, others after.
+        ordered = sorted(edges, key=lambda e: (direct.get(dname(e[0]), len(filled)), e[0]))
         for i, t in ordered:
             d = dname(i)
             holder: ast.expr = ast.Name(holders[d], ast.Load())
@@ -1010,6 +1011,12 @@ class Compiled:
     every argument in ``wrt`` by name (a list of them for a list argument). ``.code``
     is the code of the last trace (what :func:`flat_code` writes, with a ``return`` of
     both); made by :func:`compile`.
+
+    >>> step = Compiled(lambda w: (w * w).sum())
+    >>> step(np.array([1.0, -2.0]))[1]["w"]
+    array([ 2., -4.])
+    >>> step
+    <tg.compile of <lambda>: 1 trace(s)>
     """
 
     def __init__(self, fn: Callable[..., Tensor], wrt: str | Sequence[str] | None = None) -> None:
