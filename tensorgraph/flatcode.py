@@ -102,6 +102,11 @@ def _number_text(v: Any) -> str:
     return str(v) if isinstance(v, np.floating) else repr(v)  # shortest text for its dtype
 
 
+def _float_text(v: np.floating) -> str:
+    """An entry of a float array, exactly and as a float: 3.0, not 3 (an int array)."""
+    return _number_text(v) if not np.isfinite(v) else str(v)
+
+
 def _literal(value: Any) -> ast.expr | None:
     """``value`` as an expression (numbers, None, bools, tuples, slices), else None."""
     if value is None or value is Ellipsis:
@@ -148,7 +153,7 @@ def _array_text(a: np.ndarray, name: str = "") -> str:
         separator=", ",
         threshold=a.size + 1,
         max_line_width=88,
-        formatter={"all": _number_text},
+        formatter={"all": _float_text if a.dtype.kind == "f" else _number_text},
         prefix=f"{name} = np.array(" if name else "np.array(",
     )
     return f"np.array({body}{dtype})"
@@ -506,8 +511,8 @@ class _Writer:
         for t in unnamed:
             self.var[id(t)] = claim(letters.pop(0)) if use_letters else self.names.numbered("t")
         r = self.var[id(root)]
-        for t in [root, *computed, *self.params]:
-            if t.requires_grad:
+        for t in [root, *computed, *self.params]:  # (the root may be a leaf: once)
+            if t.requires_grad and id(t) not in self.grad:
                 self.grad[id(t)] = claim(f"d{r}d{self.var[id(t)]}")
 
     def operand(self, t: Tensor, gate: Tensor) -> ast.expr:

@@ -305,12 +305,32 @@ def test_names_become_identifiers_and_never_collide() -> None:
     assert "dfddata_loss = data_loss * np_2" in code and "dfddata_loss_2 = " in code
 
 
+def test_constants_keep_their_dtype() -> None:
+    """Whole numbers in a float array stay floats; float32 stays float32; labels int."""
+    w = tg.tensor([0.5, -1.0], requires_grad=True, name="w")
+    pixels = tg.tensor([[0.0, 16.0], [3.0, 7.0]], name="X")
+    small = tg.tensor(np.array([1.0, 2.0], np.float32), name="h")
+    f = tg.softmax_loss(pixels * w + small, [1, 0])
+    code, ns, _ = run(f)
+    assert "X = np.array([[0.0, 16.0],\n" in code
+    assert "h = np.array([1.0, 2.0], dtype=np.float32)" in code and "y = np.array([1, 0])" in code
+    assert ns["X"].dtype == np.float64 and ns["h"].dtype == np.float32
+    assert_same_gradients(f)
+
+
 def test_a_tensor_output_needs_a_seed() -> None:
     x = tg.tensor([1.0, 2.0], requires_grad=True, name="x")
     with pytest.raises(ValueError, match="flat_code: the output has shape"):
         tg.flat_code(x * x)
     code = assert_same_gradients(x * x, np.array([1.0, -1.0]))
-    assert "seed = np.array([1, -1])" in code.replace("1.0", "1")
+    assert "seed = np.array([1.0, -1.0])" in code
+
+
+def test_an_output_that_is_a_leaf() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True, name="lambda")  # a keyword, too
+    code = assert_same_gradients(x, np.array([3.0, 4.0]))
+    assert "def grads(lambda_2, *, seed=seed):" in code
+    assert "dlambda_2dlambda_2 = seed" in code
 
 
 def test_a_graph_that_needs_no_gradient_is_refused() -> None:
