@@ -38,7 +38,8 @@ A template is a few statements of Python (one string; ``;`` or newlines between 
 - Names: the op's inputs and attributes by their parameter names, ``out`` the output,
   ``g`` the upstream gradient (out's shape), ``d<input>`` the gradient of each input
   (``da``, ``db``, ``dx``), ``np``, and Python's builtins. Any other name a template
-  assigns is a temporary of that gate (renamed ``<name>_<output>`` in the code).
+  assigns is a temporary of that gate (``margins``; ``margins_2`` where taken). See
+  ``sum``, ``index`` and ``svm_loss`` for templates of several lines.
 - The statements up to the last one that assigns ``out`` are the forward pass; the rest
   are the backward pass, which assigns every ``d<input>`` at the shape numpy
   broadcasting gives, as the rule returns it (the code sums it down to the input's
