@@ -5,6 +5,7 @@
     python3 dev.py test [ARGS]   # ruff, then pytest (ARGS go to pytest)
     python3 dev.py bench [ARGS]  # the benchmarks; rewrites BENCHMARKS.md
     python3 dev.py docs          # regenerate docs/derivatives.md and the README's op lists
+    python3 dev.py notebooks     # the course notebooks (notebooks/) in JupyterLab
 
 Each command first makes a virtual environment in .venv (Debian and Ubuntu refuse
 `pip install` into the system Python) and installs the project into it, editable,
@@ -26,7 +27,13 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 
-EXTRAS = {"demo": "test", "test": "test", "bench": "test,bench", "docs": ""}
+EXTRAS = {
+    "demo": "test",
+    "test": "test",
+    "bench": "test,bench",
+    "docs": "",
+    "notebooks": "notebooks",
+}
 
 
 def run(*cmd: str | Path) -> None:
@@ -81,6 +88,10 @@ def main(argv: list[str]) -> int:
             run(PY, "-m", "pytest", *args)
         elif command == "bench":
             run(PY, "benchmarks/run.py", *args)
+        elif command == "notebooks":
+            # JupyterLab refuses root unless told (containers, CI machines run as root).
+            root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+            run(BIN / "jupyter", "lab", ROOT / "notebooks", *root, *args)
         elif command == "docs":
             run(PY, "-c", "import tensorgraph as tg; print(*tg.ops.write_docs(), sep='\\n')")
     except subprocess.CalledProcessError as err:

@@ -5,6 +5,8 @@ random batch. A step is: scores = X @ W.T + b, data loss + reg·sum(W²), the gr
 W and b, and W -= lr·dW, b -= lr·db. Implementations:
 
 - tensorgraph: tg.svm_loss / tg.softmax_loss + reg * tg.l2(W), backward, update .data;
+- tensorgraph, compiled: the same loss through tg.compile (traced once, then the
+  generated numpy code on the same arrays), the update on the arrays;
 - tensorgraph built from primitive ops (relu, index, exp, log, sum): what a student
   writes before the fused losses exist, for comparison;
 - hand-written numpy: the CS231n-style vectorized loss and gradient, checked here to
@@ -116,6 +118,15 @@ def torch_loss(kind, scores, y):
     return (margins * (1 - F.one_hot(y, scores.shape[1]).to(scores.dtype))).sum() / N
 
 
+def tg_compiled(kind):
+    """The step's loss and gradient by tg.compile: traced once, then generated numpy."""
+
+    def loss(W, b, X, y):
+        return tg_fused(kind, X @ W.T + b, y) + REG * tg_l2(W)
+
+    return tg.compile(loss, wrt=("W", "b"))
+
+
 def has_fused_losses() -> bool:
     return fused_losses() is not None
 
@@ -199,6 +210,15 @@ def one_config(res, kind, N, D, dtype, rounds, repeats, rates):
             tg.tensor(W0.copy(), requires_grad=True),
             tg.tensor(b0.copy(), requires_grad=True),
         )
+        compiled, Wc, bc = tg_compiled(kind), W0.copy(), b0.copy()
+
+        def step_compiled():
+            loss, grads = compiled(Wc, bc, X, y)
+            Wc[...] -= LR * grads["W"]
+            bc[...] -= LR * grads["b"]
+            return loss
+
+        impls["tensorgraph, compiled"] = step_compiled
     impls["tensorgraph, primitive ops"] = tg_step(
         tg_primitive,
         tg.tensor(W0.copy(), requires_grad=True),
@@ -236,6 +256,11 @@ def one_config(res, kind, N, D, dtype, rounds, repeats, rates):
         res.targets.append(
             Target(f"{label}: tensorgraph / PyTorch", ours / times["PyTorch"].cpu, 0.5)
         )
+        if kind == "svm":
+            compiled = times["tensorgraph, compiled"].cpu
+            res.targets.append(
+                Target(f"{label}: tensorgraph compiled / numpy", compiled / base, 1.0)
+            )
     return rows
 
 
@@ -252,6 +277,9 @@ def check_gradients(res, kind, label, X, y, W0, b0, fused):
         loss = fn(kind, tg.tensor(X) @ Wt.T + bt, y) + REG * reg
         loss.backward()
         results[name] = (loss.item(), Wt.grad, bt.grad)
+    if fused:
+        loss, grads = tg_compiled(kind)(W0, b0, X, y)
+        results["tensorgraph, compiled"] = (float(loss), grads["W"], grads["b"])
     pW = torch.from_numpy(W0.copy()).requires_grad_()
     pb = torch.from_numpy(b0.copy()).requires_grad_()
     loss = (

@@ -2,7 +2,9 @@
 
 First the slide's code as it stands, forward then backward, one local gradient at a
 time; then the same function as a tensorgraph graph, whose backward pass produces the
-same numbers, with every intermediate value and gradient it stored.
+same numbers, with every intermediate value and gradient it stored; last, that graph
+drawn (backpropagation.svg) beside the code tensorgraph writes back for it
+(tg.flat_code, backpropagation_code.py): the slide's lines, for any graph.
 
     python examples/10_backpropagation.py [OUT]
 """
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 import tensorgraph as tg
+import viz
 
 
 def main(out: Path) -> None:
@@ -55,6 +58,17 @@ def main(out: Path) -> None:
         print(f"  {name} = {t.op:8s} {t.data.item():6g}; df/d{name} = {t.grad.item():g}")
     grads = [t.grad.item() for t in (X, Y, Z, W)]
     print(f"tensorgraph: f = {F.item():g}, grad [x, y, z, w] = {grads}")
+
+    # The graph drawn, and written back as straight-line code: its gates get the
+    # slide's names (p, q, v) and each line its value.
+    print("wrote", viz.render(F, out / "backpropagation.svg", title="f = 2(xy + max(z, w))"))
+    code = tg.flat_code(F)
+    (out / "backpropagation_code.py").write_text(code, encoding="utf-8")
+    print(f"tg.flat_code(F), also in {out / 'backpropagation_code.py'}:\n{code}")
+    namespace: dict = {}
+    exec(code, namespace)  # the code runs: grads() at other values, same shapes
+    at = namespace["grads"](x=1, y=2, z=-3, w=5)
+    print("its grads(x=1, y=2, z=-3, w=5):", {k: float(g) for k, g in at.items()})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 from . import creation, data, nn, ops, optim, tune
 from .anomaly import AnomalyError, ModifiedInPlaceError, detect_anomaly, is_anomaly_enabled
 from .creation import *  # noqa: F403 - zeros, ones, randn, ... (creation.__all__)
+from .flatcode import Compiled, compile, flat_code
 from .gradcheck import GradcheckKinkWarning, GradcheckResult, gradcheck, numerical_grad
 from .linear import LinearClassifier, LinearSVM, SoftmaxClassifier
 from .losses import l1, l2, softmax_loss, svm_loss
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError",
     "BackwardStep",
+    "Compiled",
     "GradcheckKinkWarning",
     "GradcheckResult",
     "LinearClassifier",
@@ -48,9 +50,11 @@ __all__ = [
     "Tensor",
     "backward_steps",
     "creation",
+    "compile",
     "data",
     "detect_anomaly",
     "enable_grad",
+    "flat_code",
     "gradcheck",
     "gradients",
     "graph_nodes",

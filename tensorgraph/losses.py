@@ -112,6 +112,20 @@ def _svm_kink(ins: list[np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
     kind="loss",
     expr="svm_loss",
     kink=_svm_kink,
+    code="""
+rows = np.arange(len(y))
+margins = scores - scores[rows, y][:, None] + delta
+margins[rows, y] = 0  # the true class is not a margin
+hinge = np.maximum(margins, 0)
+if squared:
+    hinge = hinge * hinge
+out = hinge.sum() / len(y)
+if squared:
+    dscores = (margins > 0) * (2 * margins) * (g / len(y))
+else:
+    dscores = (margins > 0) * (g / len(y))
+dscores[rows, y] = -dscores.sum(axis=1)
+""",
 )
 def svm_loss(scores: Array, y: Any, delta: float = 1.0, squared: bool = False) -> Forward:
     """Multiclass SVM (Weston-Watkins hinge) loss, averaged over the batch.
@@ -161,6 +175,16 @@ def svm_loss(scores: Array, y: Any, delta: float = 1.0, squared: bool = False) -
     kind="loss",
     expr="softmax_loss",
     torch="torch.nn.functional.cross_entropy",
+    code="""
+rows = np.arange(len(y))
+shifted = scores - scores.max(axis=1, keepdims=True)
+e = np.exp(shifted)
+sumexp = e.sum(axis=1)
+out = (np.log(sumexp) - shifted[rows, y]).sum() / len(y)
+dscores = e / sumexp[:, None]
+dscores[rows, y] -= 1
+dscores *= g / len(y)
+""",
 )
 def softmax_loss(scores: Array, y: Any) -> Forward:
     """Softmax cross-entropy loss, averaged over the batch.
@@ -199,6 +223,7 @@ def softmax_loss(scores: Array, y: Any) -> Forward:
     kind="loss",
     expr="l1",
     kink=lambda ins, attrs: np.sign(ins[0]).astype(np.int8),
+    code="out = np.abs(w).sum(); dw = np.sign(w) * g",
 )
 def l1(w: Array) -> Forward:
     """L1 regularization ``R(W) = sum_ij |W_ij|``.
@@ -212,7 +237,7 @@ def l1(w: Array) -> Forward:
     return out, lambda g: (np.sign(w) * g,)
 
 
-@op("L2", "∂/∂W = 2·W", kind="loss", expr="l2")
+@op("L2", "∂/∂W = 2·W", kind="loss", expr="l2", code="out = np.vdot(w, w); dw = w * (2 * g)")
 def l2(w: Array) -> Forward:
     """L2 regularization ``R(W) = sum_ij W_ij^2`` (no factor 1/2, as in the lecture).
 

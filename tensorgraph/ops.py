@@ -164,6 +164,7 @@ def _extreme_kink(ins: list[np.ndarray], attrs: dict[str, Any], reduce: np.ufunc
     reads_data=False,
     commutative=True,
     torch="torch.add",
+    code="out = a + b; da = g; db = g",
 )
 def add(a: Array, b: Array) -> Forward:
     """Elementwise ``a + b`` with numpy broadcasting.
@@ -183,6 +184,7 @@ def add(a: Array, b: Array) -> Forward:
     methods=("__sub__", "__rsub__"),
     reads_data=False,
     torch="torch.sub",
+    code="out = a - b; da = g; db = -g",
 )
 def sub(a: Array, b: Array) -> Forward:
     """Elementwise ``a - b``.
@@ -203,6 +205,7 @@ def sub(a: Array, b: Array) -> Forward:
     methods=("__mul__", "__rmul__"),
     commutative=True,
     torch="torch.mul",
+    code="out = a * b; da = g * b; db = g * a",
 )
 def mul(a: Array, b: Array) -> Forward:
     """Elementwise ``a * b``.
@@ -221,6 +224,7 @@ def mul(a: Array, b: Array) -> Forward:
     operator="/",
     methods=("__truediv__", "__rtruediv__"),
     torch="torch.div",
+    code="out = a / b; da = g / b; db = -g * (out / b)",
 )
 def div(a: Array, b: Array) -> Forward:
     """Elementwise ``a / b``.
@@ -240,6 +244,7 @@ def div(a: Array, b: Array) -> Forward:
     methods=("__neg__",),
     reads_data=False,
     torch="torch.neg",
+    code="out = -x; dx = -g",
 )
 def neg(x: Array) -> Forward:
     """Elementwise ``-x``.
@@ -258,6 +263,13 @@ def neg(x: Array) -> Forward:
     operator="**",
     methods=("__pow__",),
     torch="torch.pow",
+    code="""
+out = np.power(x, exponent)
+if exponent == 0:
+    dx = np.zeros_like(g)
+else:
+    dx = g * (exponent * np.power(x, exponent - 1))
+""",
 )
 def pow(x: Array, exponent: float) -> Forward:  # noqa: A001 - mirrors tg.pow / torch.pow
     """Elementwise ``x ** exponent`` for a number ``exponent``.
@@ -341,6 +353,24 @@ def raise_to(x: Operand, exponent: Any) -> Tensor:
     operator="@",
     methods=("__matmul__", "__rmatmul__"),
     torch="torch.matmul",
+    code="""
+out = a @ b
+if a.ndim == 2 and b.ndim == 2:
+    da = g @ b.T
+    db = (g.T @ a).T
+elif a.ndim == 1 and b.ndim == 1:
+    da = g * b
+    db = g * a
+else:  # numpy's rules for 1-D and batched operands: promote to matrices, then undo it
+    a2 = a if a.ndim > 1 else a[None, :]
+    b2 = b if b.ndim > 1 else b[:, None]
+    g2 = g if b.ndim > 1 else np.expand_dims(g, -1)
+    g2 = g2 if a.ndim > 1 else np.expand_dims(g2, -2)
+    ga = g2 @ np.swapaxes(b2, -1, -2)
+    gb = np.swapaxes(a2, -1, -2) @ g2
+    da = ga if a.ndim > 1 else ga[..., 0, :]
+    db = gb if b.ndim > 1 else gb[..., 0]
+""",
 )
 def matmul(a: Array, b: Array, *, needs_grad: tuple[bool, bool] = (True, True)) -> Forward:
     """Matrix product ``a @ b`` with numpy's rules (1-D operands, batches).
@@ -413,6 +443,11 @@ def _pick(a: np.ndarray, b: np.ndarray, choose: np.ufunc, wins: np.ufunc) -> For
     kink=_gap_kink,
     commutative=True,
     torch="torch.maximum",
+    code="""
+out = np.maximum(a, b)
+da = g * (a > b) + g * (a == b) / 2
+db = g * (b > a) + g * (b == a) / 2
+""",
 )
 def maximum(a: Array, b: Array) -> Forward:
     """Elementwise maximum of two tensors: the lecture's max gate.
@@ -435,6 +470,11 @@ def maximum(a: Array, b: Array) -> Forward:
     kink=_gap_kink,
     commutative=True,
     torch="torch.minimum",
+    code="""
+out = np.minimum(a, b)
+da = g * (a < b) + g * (a == b) / 2
+db = g * (b < a) + g * (b == a) / 2
+""",
 )
 def minimum(a: Array, b: Array) -> Forward:
     """Elementwise minimum of two tensors (ties split the gradient in half).
@@ -471,6 +511,12 @@ def _extreme(x: np.ndarray, axis: Axis, keepdims: bool, reduce: np.ufunc) -> For
     expr="max",
     kink=lambda ins, attrs: _extreme_kink(ins, attrs, np.maximum),
     torch="torch.amax",
+    code="""
+out = x.max(axis=axis, keepdims=keepdims)
+mask = x == x.max(axis=axis, keepdims=True)
+count = mask.sum(axis=axis, keepdims=True)
+dx = mask * (g.reshape(count.shape) / count)
+""",
 )
 def max(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:  # noqa: A001
     """Largest entry, over all entries or along ``axis`` (a reduction).
@@ -493,6 +539,12 @@ def max(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:  # noqa
     expr="min",
     kink=lambda ins, attrs: _extreme_kink(ins, attrs, np.minimum),
     torch="torch.amin",
+    code="""
+out = x.min(axis=axis, keepdims=keepdims)
+mask = x == x.min(axis=axis, keepdims=True)
+count = mask.sum(axis=axis, keepdims=True)
+dx = mask * (g.reshape(count.shape) / count)
+""",
 )
 def min(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:  # noqa: A001
     """Smallest entry, over all entries or along ``axis`` (a reduction).
@@ -513,6 +565,7 @@ def min(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:  # noqa
     expr="relu",
     kink=_sign_kink,
     torch="torch.relu",
+    code="out = np.maximum(x, 0); dx = g * (x > 0)",
 )
 def relu(x: Array) -> Forward:
     """Elementwise ``max(x, 0)``; the gradient at exactly 0 is 0, as in PyTorch.
@@ -532,6 +585,7 @@ def relu(x: Array) -> Forward:
     expr="abs",
     kink=_sign_kink,
     torch="torch.abs",
+    code="out = np.abs(x); dx = g * np.sign(x)",
 )
 def abs(x: Array) -> Forward:  # noqa: A001
     """Elementwise absolute value.
@@ -655,6 +709,13 @@ def where(cond: Any, a: Array, b: Array) -> Forward:
     expr="sum",
     reads_data=False,
     torch="torch.sum",
+    code="""
+out = x.sum(axis=axis, keepdims=keepdims)
+if keepdims or axis is None:
+    dx = np.broadcast_to(g, x.shape)
+else:
+    dx = np.broadcast_to(np.expand_dims(g, axis), x.shape)
+""",
 )
 def sum(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:  # noqa: A001
     """Sum over all entries, or along ``axis``.
@@ -678,6 +739,13 @@ def sum(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:  # noqa
     expr="mean",
     reads_data=False,
     torch="torch.mean",
+    code="""
+out = x.mean(axis=axis, keepdims=keepdims)
+if keepdims or axis is None:
+    dx = np.broadcast_to(g / (x.size // max(out.size, 1)), x.shape)
+else:
+    dx = np.broadcast_to(np.expand_dims(g, axis) / (x.size // max(out.size, 1)), x.shape)
+""",
 )
 def mean(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:
     """Mean over all entries, or along ``axis``.
@@ -807,7 +875,15 @@ def std(x: Array, axis: Axis = None, correction: float = 1, keepdims: bool = Fal
 # ----- elementwise functions -----
 
 
-@op("exp", "∂/∂x = exp(x)", kind="elementwise", methods=("exp",), expr="exp", torch="torch.exp")
+@op(
+    "exp",
+    "∂/∂x = exp(x)",
+    kind="elementwise",
+    methods=("exp",),
+    expr="exp",
+    torch="torch.exp",
+    code="out = np.exp(x); dx = g * out",
+)
 def exp(x: Array) -> Forward:
     """Elementwise ``e ** x``.
 
@@ -827,6 +903,7 @@ def exp(x: Array) -> Forward:
     expr="log",
     torch="torch.log",
     domain="positive",
+    code="out = np.log(x); dx = g / x",
 )
 def log(x: Array) -> Forward:
     """Elementwise natural logarithm.
@@ -848,6 +925,7 @@ def log(x: Array) -> Forward:
     expr="sqrt",
     torch="torch.sqrt",
     domain="positive",
+    code="out = np.sqrt(x); dx = g / (2 * out)",
 )
 def sqrt(x: Array) -> Forward:
     """Elementwise square root.
@@ -868,6 +946,7 @@ def sqrt(x: Array) -> Forward:
     methods=("tanh",),
     expr="tanh",
     torch="torch.tanh",
+    code="out = np.tanh(x); dx = g * (1 - out * out)",
 )
 def tanh(x: Array) -> Forward:
     """Elementwise hyperbolic tangent.
@@ -887,6 +966,11 @@ def tanh(x: Array) -> Forward:
     methods=("sigmoid",),
     expr="sigmoid",
     torch="torch.sigmoid",
+    code="""
+e = np.exp(-np.abs(x))
+out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+dx = g * out * (1 - out)
+""",
 )
 def sigmoid(x: Array) -> Forward:
     """Elementwise logistic function ``1 / (1 + e^-x)``, stable for large ``|x|``.
@@ -901,7 +985,14 @@ def sigmoid(x: Array) -> Forward:
     return out, lambda g: (g * out * (1 - out),)
 
 
-@op("sin", "∂/∂x = cos(x)", kind="elementwise", expr="sin", torch="torch.sin")
+@op(
+    "sin",
+    "∂/∂x = cos(x)",
+    kind="elementwise",
+    expr="sin",
+    torch="torch.sin",
+    code="out = np.sin(x); dx = g * np.cos(x)",
+)
 def sin(x: Array) -> Forward:
     """Elementwise sine (radians).
 
@@ -912,7 +1003,14 @@ def sin(x: Array) -> Forward:
     return np.sin(x), lambda g: (g * np.cos(x),)
 
 
-@op("cos", "∂/∂x = -sin(x)", kind="elementwise", expr="cos", torch="torch.cos")
+@op(
+    "cos",
+    "∂/∂x = -sin(x)",
+    kind="elementwise",
+    expr="cos",
+    torch="torch.cos",
+    code="out = np.cos(x); dx = -g * np.sin(x)",
+)
 def cos(x: Array) -> Forward:
     """Elementwise cosine (radians).
 
@@ -1032,6 +1130,7 @@ def log_softmax(x: Array, axis: Axis = -1) -> Forward:
     expr="reshape",
     reads_data=False,
     torch="torch.reshape",
+    code="out = x.reshape(shape); dx = g.reshape(x.shape)",
 )
 def reshape(x: Array, shape: int | tuple[int, ...]) -> Forward:
     """The same entries in a new shape (one dimension may be -1), as ``np.reshape``.
@@ -1059,6 +1158,13 @@ def reshape(x: Array, shape: int | tuple[int, ...]) -> Forward:
     expr="transpose",
     reads_data=False,
     torch="torch.permute",
+    code="""
+out = x.T if axes == tuple(range(x.ndim))[::-1] else x.transpose(axes)
+if axes == tuple(range(x.ndim))[::-1]:
+    dx = g.T
+else:
+    dx = g.transpose(tuple(int(i) for i in np.argsort(axes)))
+""",
 )
 def transpose(x: Array, axes: tuple[int, ...] | None = None) -> Forward:
     """Permute the axes, as ``numpy.transpose`` does (no axes: reverse them).
@@ -1169,6 +1275,14 @@ def _clean_slice(s: slice) -> slice:
     operator="[]",
     methods=("__getitem__",),
     reads_data=False,
+    code="""
+out = x[index]
+dx = np.zeros_like(x)
+if any(isinstance(i, np.ndarray) for i in (index if isinstance(index, tuple) else (index,))):
+    np.add.at(dx, index, g)  # repeated picks add up
+else:
+    dx[index] = g
+""",
 )
 def index(x: Array, index: Any) -> Forward:
     """``x[index]``: slices, integers, and integer or boolean arrays, as in numpy.

@@ -26,6 +26,38 @@ derivative table, its Python operator and Tensor methods, its name in the
 in-place check), its kinks, whether its inputs commute, its PyTorch twin. Everything
 that lists ops (exports, the expression language, the CLI help, ``docs/derivatives.md``,
 the README's op lists, the tests) is derived from here or checked against it.
+
+The code template (``code=``) is the op written as straight-line numpy, the lines a
+student would write for it; ``tg.flat_code`` and ``tg.compile`` (``flatcode.py``) put
+one template per gate together into the forward and backward pass of a whole graph::
+
+    @op("*", ..., code="out = a * b; da = g * b; db = g * a")
+
+A template is a few statements of Python (one string; ``;`` or newlines between them):
+
+- Names: the op's inputs and attributes by their parameter names, ``out`` the output,
+  ``g`` the upstream gradient (out's shape), ``d<input>`` the gradient of each input
+  (``da``, ``db``, ``dx``), ``np``, and Python's builtins. Any other name a template
+  assigns is a temporary of that gate (``margins``; ``margins_2`` where taken). See
+  ``sum``, ``index`` and ``svm_loss`` for templates of several lines.
+- The statements up to the last one that assigns ``out`` are the forward pass; the rest
+  are the backward pass, which assigns every ``d<input>`` at the shape numpy
+  broadcasting gives, as the rule returns it (the code sums it down to the input's
+  shape, casts it to the input's dtype and adds it up where a tensor is used twice). The
+  backward may read the forward's temporaries; it writes to no input, ``g`` or ``out``.
+- It computes what the rule computes, in the same order (the generated code is checked
+  against the engine on every graph it is made from; the tests want equal numbers).
+- An ``if`` statement or ``x if c else y`` is decided once, when the code is written,
+  from the attributes and the inputs' shapes (``if keepdims or axis is None:``);
+  ``x.shape``, ``x.ndim``, ``x.size`` and ``len(x)`` become numbers there too.
+- A keyword ``name=name`` of an attribute (``x.sum(axis=axis)``) is left out where the
+  attribute has its default value: write it so only where numpy's default is the same.
+- Lines an input that needs no gradient would use are dropped (``X`` of ``X @ W.T``).
+- A sequence input (``Arrays``, e.g. ``xs``) is a list of arrays in the template, and
+  its ``dxs`` a sequence of gradients, one per array.
+
+``dev.py test`` runs every template on random graphs (tests/test_flatcode.py) and fails
+for an op that has none.
 """
 
 from __future__ import annotations
@@ -78,6 +110,7 @@ class OpInfo:
     commutative: bool  # its inputs may be swapped (a drawing need not number its edges)
     torch: str  # its PyTorch twin ("torch.mul"), or ""
     domain: str  # where it is smooth for every input: "real" or "positive"
+    code: str = ""  # the op as straight-line numpy, a template for tg.flat_code (see above)
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -156,10 +189,12 @@ def op(
     commutative: bool = False,
     torch: str = "",
     domain: str = "real",
+    code: str = "",
 ) -> Callable[[Callable[..., Forward]], Callable[..., Tensor]]:
     """Register an array-level op function in ``OPS``; return the public function.
 
-    >>> @op("2×", "∂/∂x = 2", kind="elementwise", reads_data=False)
+    >>> @op("2×", "∂/∂x = 2", kind="elementwise", reads_data=False,
+    ...     code="out = 2 * x; dx = 2 * g")
     ... def twice(x: Array) -> Forward:
     ...     return 2 * x, lambda g: (2 * g,)
     >>> twice([1.0, 2.0])
@@ -202,6 +237,7 @@ def op(
             commutative=commutative,
             torch=torch,
             domain=domain,
+            code=code,
         )
         OPS[name] = info
         return info.function

@@ -45,11 +45,14 @@ def test_quick_benchmark_run_produces_every_case(tmp_path: Path) -> None:
             assert math.isfinite(t["value"]) and t["limit"] >= 0, (key, t)
 
     # Case by case, the rows that must be there.
-    assert len(results["lecture"]["tables"][0]["rows"]) == 3  # tensorgraph, micrograd, torch
-    assert len(results["chain"]["tables"][0]["rows"]) == 3
+    # tensorgraph, tensorgraph compiled, micrograd, torch
+    assert len(results["lecture"]["tables"][0]["rows"]) == 4
+    assert len(results["chain"]["tables"][0]["rows"]) == 4
     sgd_configs = {row[0] for row in results["sgd"]["tables"][0]["rows"]}
     assert len(sgd_configs) == 4  # {float64, float32} x {svm, softmax}
-    assert len(results["sgd"]["targets"]) == 8  # 2 per config
+    assert len(results["sgd"]["targets"]) == 10  # 2 per config, and compiled for the SVMs
+    for case in ("lecture", "chain", "sgd"):
+        assert any("compiled" in t["what"] for t in results[case]["targets"]), case
     assert any("gc" in t["what"] for t in results["memory"]["targets"])
     assert len(results["mlp"]["tables"][0]["rows"]) == 5  # 3 steps, the GEMMs, the floor
     assert len(results["mlp"]["targets"]) == 2  # x PyTorch, x numpy

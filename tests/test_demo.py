@@ -119,6 +119,17 @@ def test_run_demo_links_the_backprop_player(digits_demo):
     assert player.count('<div class="frame"') == 11  # 1 + 4 gates, seed + 4 gates + the end
 
 
+def test_run_demo_shows_the_backward_pass_as_code(digits_demo):
+    index, _ = digits_demo
+    page = html.unescape(index.read_text(encoding="utf-8"))
+    section = page[page.index("<h2>The backward pass as code</h2>") :]
+    section = section[: section.index("</section>")]
+    for line in ("q = np.maximum(z, w)  # 2", "dfdx = dfdp * y  # -8", "dfdy = dfdp * x  # 6"):
+        assert line in section
+    assert "def grads(W, b, *, X, y=y, reg=reg):" in section  # the SVM step, X passed in
+    assert '<img src="lecture_' in section  # the graph beside the code
+
+
 def test_run_demo_unknown_dataset(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'cifar'.*digits"):
         demo.run_demo(tmp_path, dataset="cifar")

@@ -127,11 +127,16 @@ def test_09_gradient_descent(tmp_path, capsys, monkeypatch):
 
 
 def test_10_backpropagation(tmp_path, capsys, monkeypatch):
-    text, _ = run("10", tmp_path, capsys, monkeypatch)
+    text, out = run("10", tmp_path, capsys, monkeypatch)
     # The slide: p = -12, q = 2, v = -10, f = -20; grad [x, y, z, w] = [-8, 6, 2, 0].
     assert numbers(text.splitlines()[0]) == [-12, 2, -10, 2, -20]
     assert "df/dx = -8, df/dy = 6, df/dz = 2, df/dw = 0" in text
     assert "tensorgraph: f = -20, grad [x, y, z, w] = [-8.0, 6.0, 2.0, 0.0]" in text
+    # The graph drawn, and the code tensorgraph writes for it, which runs.
+    assert "-20" in (out / "backpropagation.svg").read_text()
+    code = (out / "backpropagation_code.py").read_text()
+    assert "    q = np.maximum(z, w)  # 2\n" in code and "    dfdx = dfdp * y  # -8\n" in code
+    assert "its grads(x=1, y=2, z=-3, w=5): {'x': 4.0, 'y': 2.0, 'z': 0.0, 'w': 2.0}" in text
 
 
 def test_11_pytorch(tmp_path, capsys, monkeypatch):

@@ -10,13 +10,14 @@ from viz.check import check_graph
 from viz.compare import Comparison, compare
 from viz.draw import Drawing, draw, render
 from viz.graph import to_networkx
-from viz.player import animate, render_steps
+from viz.player import Player, animate, render_steps
 from viz.record import record_torch
 from viz.steps import steps
 
 __all__ = [
     "Comparison",
     "Drawing",
+    "Player",
     "RendererNotFound",
     "animate",
     "available_backends",

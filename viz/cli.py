@@ -5,6 +5,7 @@ tensorgraph draw "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.png
 tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
 tensorgraph draw --engine torch "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o torch.png
 tensorgraph draw --compare "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o compare.png
+tensorgraph code "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1
 """
 
 from __future__ import annotations
@@ -296,6 +297,23 @@ def draw_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def code_command(args: argparse.Namespace) -> int:
+    """``tensorgraph code EXPR NAME=VALUE ...``: the graph as straight-line Python
+    (:func:`tensorgraph.flat_code`), on stdout, ready to save and run."""
+    built = _build(args)
+    if built is None:
+        return 2
+    f = built[0]
+    grad = None
+    if f.size != 1:
+        print(
+            f"note: f has shape {f.shape}; the backward pass is seeded with ones", file=sys.stderr
+        )
+        grad = np.ones_like(f.data)
+    print(tg.flat_code(f, grad), end="")
+    return 0
+
+
 def expression_help() -> str:
     """What an EXPR may contain, from the op registry (every op is reachable).
 
@@ -342,6 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     _expression_arguments(p_anim)
     p_anim.add_argument("-o", "--output", required=True, help="the .html file to write")
+    p_code = sub.add_parser(
+        "code",
+        help="an expression's forward and backward pass as straight-line Python",
+        description="Evaluate EXPR and print its forward and backward pass as Python, one "
+        "line per gate with its value (tensorgraph.flat_code); exec it and call grads().",
+    )
+    p_code.add_argument("expression", metavar="EXPR", help='e.g. "2*(x*y + max(z, w))"')
+    p_code.add_argument("bindings", metavar="NAME=VALUE", nargs="*", help="e.g. x=3")
     # NAME=VALUE may also come after -o FILE; argparse alone would call them unknown.
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -355,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         return _guarded(draw_command, args)
     if args.command == "animate":
         return _guarded(animate_command, args)
+    if args.command == "code":
+        return code_command(args)
     return 2
 
 

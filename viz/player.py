@@ -3,6 +3,7 @@
     viz.animate(f, "lecture.html")           one self-contained HTML file: every frame's
                                              SVG inline, play / pause, previous / next,
                                              a slider, arrow keys, a caption per frame
+    viz.animate(f)                           the same player, shown in a notebook cell
     viz.render_steps(f, "frames/", "png")    frame_000.png, frame_001.png, ... for slides
 
 The HTML player needs no network and no server (it works from ``file://``): its
@@ -499,15 +500,55 @@ def player_html(svgs: list[str], captions: list[str], phases: list[str], title: 
 """
 
 
+class Player:
+    """A backward pass as an HTML player, kept in memory: what ``viz.animate(f)`` returns
+    without a path. In a notebook cell it shows itself (in an iframe, so that its script,
+    ids and style stay its own); ``.save(path)`` writes the page, ``.html`` is its text.
+
+    >>> import tensorgraph as tg
+    >>> player = animate(tg.tensor(3.0, requires_grad=True, name="x") ** 2)
+    >>> player, "<iframe" in player._repr_html_()
+    (<viz.Player: 5 frames; .save('backprop.html') writes the page>, True)
+    """
+
+    def __init__(self, html_text: str, frames: int, height: int) -> None:
+        self.html = html_text
+        self.frames = frames
+        self.height = height  # pixels: the tallest frame, the controls and the caption
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="backprop player" '
+            f'style="width: 100%; height: {self.height}px; border: 0"></iframe>'
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (one self-contained HTML file); return the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, self.html)
+        return path
+
+    def __repr__(self) -> str:
+        return f"<viz.Player: {self.frames} frames; .save('backprop.html') writes the page>"
+
+
+def _page_height(svgs: list[str]) -> int:
+    """The iframe height a player needs: its tallest frame (Graphviz writes heights in
+    points), plus the title, the controls and the caption above it."""
+    points = [float(h) for svg in svgs for h in re.findall(r'<svg[^>]*\sheight="([\d.]+)pt"', svg)]
+    return min(int(max(points, default=300) * 4 / 3) + 200, 1200)
+
+
 def animate(
     t: tg.Tensor,
-    path: str | Path,
+    path: str | Path | None = None,
     title: str | None = None,
     backend: str = "auto",
     max_seconds: float | None = MAX_SECONDS,
     max_megabytes: float | None = MAX_MEGABYTES,
     **options: Any,
-) -> Path:
+) -> Path | Player:
     """Write a self-contained HTML player of ``t``'s forward and backward pass.
 
     One file, no network: every frame's SVG is inline, with play / pause, previous /
@@ -515,7 +556,8 @@ def animate(
     tensor whose forward and ``backward()`` ran inside ``with viz.record_torch():``: its
     frames follow the order PyTorch's engine ran its backward nodes in. ``options``: ``rankdir``,
     ``max_entries``, ``grad`` (the seed of backward for a non-scalar ``t``). Returns
-    the path. Each frame is a drawing of the whole graph: a film estimated (from its
+    the path; without a ``path``, a :class:`Player` that shows itself in a notebook
+    cell. Each frame is a drawing of the whole graph: a film estimated (from its
     first two frames) to take more than ``max_seconds`` or to weigh more than
     ``max_megabytes`` is refused with the estimate at once (None lifts a limit).
 
@@ -530,13 +572,11 @@ def animate(
     captions = sum(len(f.caption.encode("utf-8", "replace")) for f in frames)
     drawn = _drawn_frames(sources, "svg", backend, max_seconds, max_megabytes, "animate", captions)
     svgs = [svg.decode("utf-8") for svg in drawn]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     page = player_html(
         svgs,
         [f.caption for f in frames],
         [f.phase for f in frames],
         title or f"Backprop, step by step: {output_name(t) or 'f'}",
     )
-    write_atomic(path, page)
-    return path
+    player = Player(page, len(svgs), _page_height(svgs))
+    return player if path is None else player.save(path)

@@ -31,7 +31,12 @@ import numpy as np
 
 import tensorgraph as tg
 from viz.course import plots
-from viz.course.lecture import lecture_graph_svg, lecture_player, torch_lecture_svgs
+from viz.course.lecture import (
+    lecture_graph,
+    lecture_graph_svg,
+    lecture_player,
+    torch_lecture_svgs,
+)
 from viz.draw import render
 
 __all__ = ["DATASETS", "run_demo"]
@@ -429,6 +434,8 @@ def run_demo(
     step.backward()
     step_svg = render(step, out / "svm_step.svg", title="one SVM training step on 4 examples")
     svm.W.grad = svm.b.grad = None
+    # Both graphs written back as code (tg.flat_code), for the report's "as code" section.
+    codes = (tg.flat_code(lecture_graph()), tg.flat_code(step, max_literal=16))
 
     network_section = _neural_network(out, split, network)
     index = _write_html(
@@ -444,10 +451,14 @@ def run_demo(
         player,
         network=network_section,
         torch_svgs=torch_svgs,
+        codes=codes,
     )
     total = time.perf_counter() - started
     print(f"wrote {index}  ({total:.1f} s in all)")
     return index
+
+
+_PRE = "background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 12.5px; margin: 0"
 
 
 def _write_html(
@@ -463,6 +474,7 @@ def _write_html(
     player: Path | None = None,
     network: tuple[str, str] | None = None,
     torch_svgs: tuple[Path, Path] | None = None,
+    codes: tuple[str, str] | None = None,
 ) -> Path:
     esc = html.escape
 
@@ -504,6 +516,29 @@ def _write_html(
             + f'<div class="svg">{_svg_inline(lecture_svg)}</div>',
         ),
         ("PyTorch computation graph", _torch_section(torch_svgs)),
+        *(
+            [
+                (
+                    "The backward pass as code",
+                    "<p><code>tg.flat_code(f)</code> writes the graph back as the straight-line "
+                    "code of the slide &ldquo;Backpropagation (Cont'd)&rdquo;: one line per gate "
+                    "with its value, then the backward pass with the gate patterns (mul swaps, "
+                    "add distributes, max routes). The code runs: <code>exec</code> it and call "
+                    "<code>grads(x=3, y=-4, z=2, w=-1)</code>. From the shell: <code>tensorgraph "
+                    'code "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1</code>.</p>'
+                    '<div class="row" style="align-items: flex-start">'
+                    f'<pre style="{_PRE}">{esc(codes[0])}</pre>'
+                    f'<div style="flex: 1 1 35%; min-width: 300px">'
+                    f'<img src="{esc(lecture_svg.name)}" alt="the lecture graph" '
+                    'style="max-width: 100%"></div></div>'
+                    "<details><summary>One SVM training step as code (the graph drawn below; "
+                    "X is too large to write, so grads takes it as an argument)</summary>"
+                    f'<pre style="{_PRE}">{esc(codes[1])}</pre></details>',
+                )
+            ]
+            if codes
+            else []
+        ),
         (
             "Results",
             f"<p>Data: {esc(split.source)}. Train {len(split.y_train)}, validation "

@@ -44,20 +44,26 @@ VALUES = {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0}
 TITLE = "f = 2·(x·y + max(z, w))   at x = 3, y = -4, z = 2, w = -1"
 
 
-def lecture_graph() -> tg.Tensor:
+def lecture_graph(**values: float) -> tg.Tensor:
     """The lecture's graph, built but not yet backpropagated: leaves x, y, z, w and the
-    steps p = x*y, q = max(z, w), v = p + q, f = 2*v, each named as on the slide.
+    steps p = x*y, q = max(z, w), v = p + q, f = 2*v, each named as on the slide. At the
+    slide's values, or at others given by name (``lecture_graph(z=-3.0)``).
 
     >>> f = lecture_graph()
     >>> f.item(), [t.name for t in tg.graph_nodes(f) if t.op is not None]
     (-20.0, ['p', 'q', 'v', 'f'])
+    >>> lecture_graph(x=1, y=2, z=-3, w=5).item()
+    14.0
     """
-    return _build()[0]
+    unknown = set(values) - set(VALUES)
+    if unknown:
+        raise TypeError(f"lecture_graph: no input named {sorted(unknown)}; it has x, y, z, w")
+    return _build({**VALUES, **values})[0]
 
 
-def _build() -> tuple[tg.Tensor, list[tg.Tensor]]:
+def _build(values: dict[str, float] = VALUES) -> tuple[tg.Tensor, list[tg.Tensor]]:
     """f and its leaves [x, y, z, w]."""
-    x, y, z, w = leaves = [tg.tensor(v, requires_grad=True, name=n) for n, v in VALUES.items()]
+    x, y, z, w = leaves = [tg.tensor(float(values[n]), requires_grad=True, name=n) for n in VALUES]
     p = x * y
     q = tg.maximum(z, w)
     v = p + q
