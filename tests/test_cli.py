@@ -187,14 +187,15 @@ def test_demo_writes_the_lecture_graphs(capsys, tmp_path: Path, monkeypatch) -> 
 def test_demo_hands_over_to_the_report(capsys, tmp_path: Path, monkeypatch) -> None:
     calls = []
 
-    def run_demo(out, dataset, quick=False, lecture=True):
-        calls.append((out, dataset, quick, lecture))
+    def run_demo(out, dataset, quick=False, lecture=True, split=None):
+        calls.append((out, dataset, quick, lecture, split.name))
         return out / "index.html"
 
     monkeypatch.setattr(course_demo, "run_demo", run_demo)
     code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--quick", "--dataset", "digits")
     assert code == 0 and "f = -20" in out
-    assert calls == [(tmp_path, "digits", True, False)]  # after the lecture, not redrawn
+    # After the lecture, not redrawn; with the data the command loaded (and checked) first.
+    assert calls == [(tmp_path, "digits", True, False, "digits")]
 
 
 def test_bindings_may_follow_the_options(capsys, tmp_path: Path) -> None:

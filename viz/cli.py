@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -32,19 +33,32 @@ def demo(args: argparse.Namespace) -> int:
     from viz.course import demo as course_demo  # matplotlib and the data: only for `demo`
 
     out = Path(args.out)
-    if args.dataset not in (None, *course_demo.DATASETS):
+    dataset = args.dataset or "digits"
+    if dataset not in course_demo.DATASETS:
         print(
-            f"tensorgraph demo: unknown dataset {args.dataset!r}; "
+            f"tensorgraph demo: unknown dataset {dataset!r}; "
             f"choose one of {', '.join(course_demo.DATASETS)}",
             file=sys.stderr,
         )
         return 2
-    code = lecture_demo(out)
+    if args.data_dir is not None and dataset != "fashion-mnist":
+        print(
+            "tensorgraph demo: --data-dir is the folder of Fashion-MNIST's files; "
+            "add --dataset fashion-mnist (digits are bundled)",
+            file=sys.stderr,
+        )
+        return 2
+    # The data first: a missing dataset is reported before any file is written.
     try:
-        course_demo.run_demo(out, args.dataset, quick=args.quick, lecture=False)
-    except FileNotFoundError as err:  # Fashion-MNIST not installed: say how to get it
-        print(f"tensorgraph demo: {err}", file=sys.stderr)
+        split = course_demo.load_split(dataset, quick=args.quick, data_dir=args.data_dir)
+    except (FileNotFoundError, ValueError) as err:  # say how to get the files
+        problem, _, how = str(err).partition(". ")  # the problem, then how to get the files
+        print(f"tensorgraph demo: {problem}.", file=sys.stderr)
+        if how:
+            print(textwrap.fill(how, 88, break_on_hyphens=False), file=sys.stderr)
         return 1
+    code = lecture_demo(out)
+    course_demo.run_demo(out, dataset, quick=args.quick, lecture=False, split=split)
     return code
 
 
@@ -224,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
         "--dataset", default=None, help='classifier data: "digits" (default) or "fashion-mnist"'
     )
     p_demo.add_argument("--quick", action="store_true", help="a small, fast classifier run")
+    p_demo.add_argument(
+        "--data-dir",
+        metavar="FOLDER",
+        help="the folder of Fashion-MNIST's four IDX files (default: where Debian's "
+        "dataset-fashion-mnist puts them, /usr/share/datasets/fashion-mnist)",
+    )
     p_draw = sub.add_parser(
         "draw",
         help="draw an expression's graph with its values and gradients",

@@ -75,8 +75,14 @@ def _settings(dataset: str, quick: bool) -> Settings:
     return Settings(grid, {"epochs": 15, "batch_size": 128})
 
 
-def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
+def load_split(
+    dataset: str, quick: bool = False, seed: int = 0, data_dir: str | Path | None = None
+) -> Split:
     """Load, split and preprocess ``dataset`` ("digits" or "fashion-mnist").
+
+    ``data_dir`` is the folder of Fashion-MNIST's four IDX files (default: where Debian's
+    ``dataset-fashion-mnist`` puts them); a missing or damaged file raises an error that
+    says how to get them.
 
     >>> s = load_split("digits")
     >>> len(s.y_train), len(s.y_val), len(s.y_test)
@@ -95,7 +101,7 @@ def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
             "scikit-learn's 8x8 digits (UCI optdigits test set), stratified 60/20/20 split",
         )
     elif dataset == "fashion-mnist":
-        X, y, X_test, y_test = tg.data.load_fashion_mnist()
+        X, y, X_test, y_test = tg.data.load_fashion_mnist(data_dir)
         X_train, X_val, _, y_train, y_val, _ = tg.data.train_val_test_split(
             X, y, val=10000, test=0, seed=seed
         )
@@ -224,12 +230,16 @@ def run_demo(
     dataset: str | None = "digits",
     quick: bool = False,
     lecture: bool = True,
+    data_dir: str | Path | None = None,
+    split: Split | None = None,
 ) -> Path:
     """Train both linear classifiers on ``dataset`` and write ``out/index.html``.
 
     ``dataset`` is "digits" (the default, offline, under a minute) or "fashion-mnist"
-    (Debian's package, a few minutes). ``quick=True`` uses a small grid and few epochs
-    (for tests). ``lecture=False`` reuses ``out/lecture_backward.svg`` when the
+    (Debian's package, or the four IDX files in ``data_dir``; a few minutes). The data
+    is loaded (and checked) before anything is written; ``split``, from
+    :func:`load_split`, skips the loading. ``quick=True`` uses a small grid and few
+    epochs (for tests). ``lecture=False`` reuses ``out/lecture_backward.svg`` when the
     ``tensorgraph demo`` command has drawn it already. Returns the path of ``index.html``.
 
     >>> path = run_demo("out", quick=True)  # doctest: +SKIP
@@ -237,16 +247,17 @@ def run_demo(
     dataset = dataset or "digits"
     if dataset not in DATASETS:
         raise ValueError(f"run_demo: unknown dataset {dataset!r}; choose one of {DATASETS}")
+    started = time.perf_counter()
+    if split is None:  # first: a missing dataset fails before any file is written
+        split = load_split(dataset, quick=quick, data_dir=data_dir)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
     print(f"== tensorgraph demo on {dataset}{' (quick)' if quick else ''}: writing {out}/")
 
     lecture_svg = lecture_graph_svg(out, lecture)
     player = lecture_player(out)
     print(f"wrote {player}")
 
-    split = load_split(dataset, quick=quick)
     print(
         f"data: {split.source}\n"
         f"      train {len(split.y_train)}, validation {len(split.y_val)}, "
