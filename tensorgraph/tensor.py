@@ -111,6 +111,10 @@ class Tensor:
     # before the ops that use them, so sorting a graph by _seq is a topological order
     # (backward relies on it); in-place writes tick the same clock (inplace.py).
     __slots__ += ("_seq", "__weakref__")
+    # _freed: a backward() without retain_graph has run through this gate; a second one
+    # is refused, as PyTorch refuses it (the arrays stay: replays through
+    # backward_steps and gradients still work).
+    __slots__ += ("_freed",)
 
     # numpy must not treat a Tensor as an array-like inside its own operators:
     # `ndarray + Tensor` then defers to Tensor.__radd__, which records the op.
@@ -451,27 +455,40 @@ class Tensor:
 
     # ----- backward -----
 
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Backpropagate from this tensor, filling ``.grad`` on the graph.
 
         The seed ``grad`` defaults to 1 for a one-element tensor. Leaf gradients
         accumulate across calls, as in PyTorch (call ``zero_grad()`` to clear one);
-        gradients of computed tensors are reset at the start of each call, so a second
-        backward never double-counts an intermediate.
+        gradients of computed tensors are reset at the start of each call.
+
+        As in PyTorch, a graph is backpropagated through once: a second ``backward()``
+        through any gate an earlier one went through raises a RuntimeError (it would
+        add the same gradients to every leaf's ``.grad`` again), unless that earlier
+        call passed ``retain_graph=True``. For the next step, call ``zero_grad()`` and
+        build the graph anew. ``tg.backward_steps`` and ``tg.gradients`` (and the
+        drawings that replay through them) store nothing and work any number of times.
 
         >>> import tensorgraph as tg
         >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
-        >>> (x * x).sum().backward()
+        >>> y = (x * x).sum()
+        >>> y.backward(retain_graph=True)
+        >>> y.backward()  # twice on purpose: the gradients add up
         >>> x.grad
-        array([2., 4.])
+        array([4., 8.])
         """
         order = topological_order(self)
         sums = {self: _seed(self, grad, "backward")}
+        for node in order:
+            if node._freed:
+                raise _freed_error(node)
         _backprop(order, sums)
+        freed = not retain_graph
         for node in order:
             g = sums.get(node)
             if node._backward is not None:
                 node.grad = g  # intermediates start afresh each pass
+                node._freed = freed
             elif g is not None:
                 # A leaf's gradient is the user's to keep and change: never hand out an
                 # array the walk shares with another node (add sends g to both sides).
@@ -515,6 +532,7 @@ def _new(
     t._data = data if type(data) is np.ndarray else np.asarray(data)
     t.grad = None
     t.name = None
+    t._freed = False
     if op is not None and GRAD_ENABLED.get():
         requires_grad = False
         for i in inputs:  # a plain loop: any(<generator>) costs more for 1-2 inputs
@@ -646,6 +664,19 @@ def _seed(root: Tensor, grad: Any, where: str) -> np.ndarray:
     if ANOMALY.value:  # tg.detect_anomaly(): the seed must be finite too
         check_seed(seed)
     return seed
+
+
+def _freed_error(node: Tensor) -> RuntimeError:
+    """The error of a second ``backward()`` through ``node``, a gate an earlier one freed."""
+    what = f"{node.op} (output {node.name!r}, " if node.name else f"{node.op} (output "
+    return RuntimeError(
+        f"backward: this graph was already backpropagated through: an earlier backward() "
+        f"went through its gate {what}shape {node.shape}), and a second pass would add "
+        "the same gradients to every leaf's .grad again. For a new step, call zero_grad() "
+        "and build the graph again (a new forward pass); to go through the same graph "
+        "twice on purpose (two losses sharing a part, say), pass retain_graph=True to "
+        "every backward() but the last, as in PyTorch"
+    )
 
 
 def _backprop(
