@@ -441,8 +441,15 @@ class Tensor:
         return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
-        """``tg.transpose(self, axes)``: numpy's axis permutation (none: reverse them)."""
-        return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+        """``tg.transpose(self, axes)``: numpy's axis permutation (none: reverse them).
+
+        ``x.transpose(0, 1)`` on a 2-D tensor, numpy's identity but PyTorch's transpose,
+        is refused: write ``x.T``, ``x.t()`` or ``x.swapaxes(0, 1)``."""
+        return ops.transpose(self, ops._method_axes(self, axes))
+
+    def t(self) -> Tensor:
+        """PyTorch's ``t()``: a tensor of at most 2 dimensions with its axes reversed."""
+        return ops.transpose(self, ops._t_axes(self))
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """``tg.swapaxes(self, axis1, axis2)``: PyTorch's ``transpose(dim0, dim1)``."""
