@@ -138,7 +138,7 @@ class LinearClassifier:
     batch_size: int = 64
     momentum: float = 0.9
     seed: int = 0
-    verbose: bool = True
+    verbose: bool = False  # as in scikit-learn: quiet unless asked (a progress bar)
 
     # Set by fit (or load), not by the constructor.
     W: Tensor = field(init=False, repr=False)
@@ -171,6 +171,37 @@ class LinearClassifier:
         self.seed = int(seed)
         if not isinstance(self.verbose, bool):
             raise TypeError(f"{where}: verbose must be True or False, got {_short(self.verbose)}")
+
+    # ----- scikit-learn's names for the parameters -----
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """W as scikit-learn names it: the (K, D) weights, a read-only view of ``W``.
+
+        >>> import numpy as np, tensorgraph as tg
+        >>> clf = tg.LinearSVM(epochs=1).fit(np.eye(2), [0, 1])
+        >>> clf.coef_.shape, np.shares_memory(clf.coef_, clf.W.data)
+        ((2, 2), True)
+        """
+        return np.asarray(self._fitted("coef_").W)  # Tensor.__array__: a read-only view
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        """b as scikit-learn names it: the K biases, a read-only view of ``b``.
+
+        >>> import numpy as np, tensorgraph as tg
+        >>> tg.SoftmaxClassifier(epochs=1).fit(np.eye(2), [0, 1]).intercept_.shape
+        (2,)
+        """
+        return np.asarray(self._fitted("intercept_").b)
+
+    def _fitted(self, name: str) -> LinearClassifier:
+        if not hasattr(self, "classes_"):  # an AttributeError: hasattr() says False
+            raise AttributeError(
+                f"{type(self).__name__}.{name}: this classifier is not trained yet; "
+                "call fit(X, y) first"
+            )
+        return self
 
     # ----- what subclasses provide -----
 

@@ -375,6 +375,16 @@ def minimum(a: Array, b: Array) -> Forward:
 def _extreme(x: np.ndarray, axis: Axis, keepdims: bool, reduce: np.ufunc) -> Forward:
     """max (reduce=np.maximum) or min along ``axis``; tied extremes share the gradient
     evenly, as torch.amax and torch.amin do."""
+    if isinstance(axis, Tensor | np.ndarray | float):  # tg.max(z, w): the gate was meant
+        gate = reduce.__name__  # "maximum" or "minimum"
+        kinds = {Tensor: "a tensor", np.ndarray: "an array"}
+        kind = next((k for c, k in kinds.items() if isinstance(axis, c)), "a number")
+        lecture = ", the lecture's max(z, w)," if gate == "maximum" else ""
+        raise TypeError(
+            f"got {kind} as the axis ({_short(axis, 40)}): tg.{gate[:3]}(x, axis) reduces one "
+            f"tensor; for the elementwise {gate[:3]} gate of two tensors{lecture} use "
+            f"tg.{gate}(z, w)"
+        )
     axes = _axes(axis, x.ndim)
     if any(x.shape[i] == 0 for i in axes):
         raise ValueError(f"cannot reduce an empty axis of a tensor of shape {x.shape}")

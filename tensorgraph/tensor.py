@@ -86,6 +86,80 @@ def _axis_keywords(axis: Axis, keepdims: bool, torch_names: dict[str, Any]) -> d
     return given
 
 
+# The ufuncs of numpy's operators, with the Tensor operator that records each one when the
+# tensor is on the right (`ndarray + t` is np.add(ndarray, t): Tensor.__radd__) or left.
+_OPERATOR_UFUNCS = {
+    np.add: ("__add__", "__radd__"),
+    np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"),
+    np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.matmul: ("__matmul__", "__rmatmul__"),
+    np.power: ("__pow__", "__rpow__"),
+    np.less: ("__lt__", "__gt__"),
+    np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"),
+    np.greater_equal: ("__ge__", "__le__"),
+    np.equal: ("__eq__", "__eq__"),
+    np.not_equal: ("__ne__", "__ne__"),
+}
+# numpy's name for a ufunc -> how tensorgraph writes it, where the names differ.
+_UFUNC_NAMES = {
+    "absolute": "tg.abs(t)",
+    "fabs": "tg.abs(t)",
+    "negative": "-t",
+    "square": "t ** 2",
+    "reciprocal": "1 / t",
+    "exp2": "2 ** t",
+}
+
+
+def _numpy_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kw: dict) -> Any:
+    """What a numpy ufunc does with a tensor among its operands (``Tensor.__array_ufunc__``).
+
+    numpy's operators with an array on one side (``ndarray + t``, ``a < t``) record the op
+    through the tensor's own operator, as if numpy had stepped aside. Every other use
+    (``np.exp(t)``, ``np.maximum(z, w)``, ``out=``) raises a TypeError naming the
+    tensorgraph op to use: numpy would compute numbers but record no gate, so no gradient.
+
+    >>> import numpy as np, tensorgraph as tg
+    >>> np.ones(2) + tg.tensor([1.0, 2.0], requires_grad=True)
+    tensor([2., 3.], op='add', requires_grad=True)
+    >>> np.exp(tg.tensor(0.0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: np.exp on a tensorgraph tensor: ... use tg.exp(t) (...)
+    """
+    names = _OPERATOR_UFUNCS.get(ufunc)
+    if names is not None and method == "__call__" and len(inputs) == 2:
+        a, b = inputs
+        # `array += t` is np.add(array, t, out=(array,)): as before numpy had a say, the
+        # name is rebound to the recorded result (an array cannot hold a graph).
+        if not kw or (kw.keys() == {"out"} and kw["out"][0] is a and not isinstance(a, Tensor)):
+            return getattr(a, names[0])(b) if isinstance(a, Tensor) else getattr(b, names[1])(a)
+    name = ufunc.__name__
+    data = "t.data" if len(inputs) == 1 else "a.data, b.data" if len(inputs) == 2 else "..."
+    if method != "__call__" or kw:
+        shown = f"np.{name}.{method}" if method != "__call__" else f"np.{name}(..., {_kw_list(kw)})"
+        hint = "use tensorgraph's ops on the tensor (t.sum(), tg.max(t, axis), ...)"
+    else:
+        shown = f"np.{name}"
+        args = "t" if len(inputs) == 1 else ", ".join("abcd"[: len(inputs)])
+        info = ops.OPS.get(name)
+        spelled = f"tg.{name}({args})" if info is not None else _UFUNC_NAMES.get(name)
+        hint = (
+            f"use {spelled}" if spelled else f"tensorgraph has no {name} op; build it from tg ops"
+        )
+    raise TypeError(
+        f"{shown} on a tensorgraph tensor: numpy would compute the numbers but record no gate, "
+        f"so no gradient flows back; {hint} (np.{name}({data}) for the numbers alone)"
+    )
+
+
+def _kw_list(kw: dict[str, Any]) -> str:
+    """``out=..., dtype=...``: the keywords of a call, for a message."""
+    return ", ".join(f"{k}=..." for k in kw)
+
+
 def _short(obj: Any, limit: int = 60) -> str:
     """``repr(obj)``, cut to ``limit`` characters for an error message."""
     text = repr(obj)
@@ -116,9 +190,11 @@ class Tensor:
     # backward_steps and gradients still work).
     __slots__ += ("_freed",)
 
-    # numpy must not treat a Tensor as an array-like inside its own operators:
-    # `ndarray + Tensor` then defers to Tensor.__radd__, which records the op.
-    __array_ufunc__ = None
+    # numpy must not treat a Tensor as an array-like inside its own ufuncs: `ndarray +
+    # Tensor` goes to Tensor.__radd__, which records the op, and np.exp(t) raises, saying
+    # to use tg.exp (_numpy_ufunc). (numpy calls this for every ufunc a tensor meets.)
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _numpy_ufunc(ufunc, method, inputs, kwargs)
 
     _data: np.ndarray  # the engine's own handle on the values; users get .data
     grad: np.ndarray | None

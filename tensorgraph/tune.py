@@ -66,14 +66,15 @@ def grid_search(
     X_val: Any,
     y_val: Any,
     *,
-    progress: bool = True,
+    progress: bool = False,
     **fixed: Any,
 ) -> GridSearchResult:
     """Train ``Model`` for every combination in ``grid``; pick the best on validation.
 
-    ``Model`` is a class like ``tg.LinearSVM``; ``fixed`` keywords go to every model
-    (``verbose`` defaults to False there, so only the search's own progress bar shows;
-    ``progress=False`` hides that bar too). The best model is trained on the training
+    ``Model`` is a class like ``tg.LinearSVM``; ``fixed`` keywords go to every model.
+    Quiet by default, as scikit-learn's GridSearchCV is: ``progress=True`` shows one
+    progress bar for the search (the models' own ``verbose`` bars stay off unless a
+    fixed ``verbose=True`` turns them on). The best model is trained on the training
     split only (cs231n style: the validation split chooses, it never trains). Training
     is seeded, so the model the search trained with the best setting *is* the refit,
     and no second fit is needed. A setting whose training diverges gets NaN accuracy.

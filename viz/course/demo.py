@@ -143,6 +143,7 @@ def _search(Model: type, split: Split, settings: Settings) -> Trained:
         split.y_train,
         split.X_val,
         split.y_val,
+        progress=True,  # the demo shows its progress bars
         **settings.fixed,
     )
     seconds = time.perf_counter() - start
