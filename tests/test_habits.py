@@ -4,6 +4,7 @@ caught with a message that says what to write instead (issue 16, items 4 and 5).
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -176,3 +177,48 @@ def test_verbose_is_quiet_by_default_as_in_scikit_learn(capsys) -> None:
     assert "LinearSVM" in capsys.readouterr().err  # the bar, on request
     tg.tune.grid_search(tg.LinearSVM, {"reg": [0.0]}, X, y, X, y, epochs=2, progress=True)
     assert "grid search LinearSVM" in capsys.readouterr().err
+
+
+# ----- item 6: a run that blows up says so, and the bar stays short -----
+
+
+def _digits():
+    X, y = tg.data.load_digits()
+    Xtr, Xva, _, ytr, yva, _ = tg.data.train_val_test_split(X, y, seed=0)
+    scaler = tg.data.Standardizer().fit(Xtr)
+    return scaler.transform(Xtr), ytr, scaler.transform(Xva), yva
+
+
+def test_a_diverging_fit_warns_once_naming_learning_rate_and_reg() -> None:
+    Xtr, ytr, Xva, yva = _digits()
+    clf = tg.SoftmaxClassifier(learning_rate=100, reg=1e-3)
+    with pytest.warns(tg.linear.DivergenceWarning) as caught:
+        clf.fit(Xtr, ytr, Xva, yva)
+    assert len(caught) == 1  # once, not every step
+    text = str(caught[0].message)
+    assert "learning_rate (now 100)" in text and "reg (now 0.001)" in text
+    assert "at epoch 1," in text  # during fit, as soon as it shows
+    assert caught[0].filename == __file__  # pointing at the caller's fit
+    # It really diverged: the loss ends far above its start, accuracy far below a good run.
+    assert clf.history_["loss"][-1] > 100 * clf.history_["loss"][0]
+    assert clf.score(Xva, yva) < 0.8
+
+
+def test_a_healthy_fit_does_not_warn() -> None:
+    Xtr, ytr, Xva, yva = _digits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for Model in (tg.LinearSVM, tg.SoftmaxClassifier):
+            clf = Model(learning_rate=0.03, epochs=10).fit(Xtr, ytr, Xva, yva)
+            assert clf.score(Xva, yva) > 0.9
+
+
+def test_the_progress_bar_shows_the_loss_short(capsys) -> None:
+    X = np.random.default_rng(0).standard_normal((20, 3)) * 1e100  # a loss near 1e100
+    with pytest.warns(tg.linear.DivergenceWarning):
+        clf = tg.SoftmaxClassifier(learning_rate=10.0, epochs=2, verbose=True)
+        clf.fit(X, np.arange(20) % 2)
+    err = capsys.readouterr().err
+    shown = re.findall(r"loss=([^,\]]*)", err)
+    assert shown and all(len(s) <= 10 for s in shown), shown  # 1.234e+100, not 100 digits
+    assert float(shown[-1]) == pytest.approx(clf.history_["loss"][-1], rel=1e-3)
