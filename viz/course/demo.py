@@ -216,6 +216,21 @@ def _toy_regions(out: Path) -> list[Path]:
     return paths
 
 
+def with_article(name: str) -> str:
+    """A class name with "a" or "an" in front, as it is read aloud.
+
+    >>> [with_article(n) for n in ("8", "1", "11", "18", "Ankle boot", "Trouser", "T-shirt/top")]
+    ['an 8', 'a 1', 'an 11', 'an 18', 'an Ankle boot', 'a Trouser', 'a T-shirt/top']
+    """
+    word = name.strip()
+    if word[:1].isdigit():  # eight, eleven, eighteen, eighty...: said with a vowel
+        number = word.split()[0]
+        vowel = number[0] == "8" or (len(number) in (2, 5) and number.startswith(("11", "18")))
+    else:
+        vowel = word[:1].lower() in "aeiou"
+    return f"{'an' if vowel else 'a'} {word}"
+
+
 def _svg_inline(path: Path) -> str:
     """An SVG file's <svg> element, to paste into HTML (XML prologue and DOCTYPE dropped)."""
     text = path.read_text(encoding="utf-8")
@@ -309,7 +324,11 @@ def run_demo(
     # One SVM training step on 4 training examples, forward and backward, drawn.
     step = svm.loss(split.X_train[:4], split.y_train[:4])
     step.backward()
-    step_svg = render(step, out / "svm_step.svg", title="one SVM training step on 4 examples")
+    # Top to bottom: about 800 pt wide, so the page shows it at full size, every number
+    # readable (left to right it is 1,900 pt, shrunk to a third on the page).
+    step_svg = render(
+        step, out / "svm_step.svg", title="one SVM training step on 4 examples", rankdir="TB"
+    )
     svm.W.grad = svm.b.grad = None
 
     index = _write_html(
@@ -344,17 +363,11 @@ def _write_html(
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    grids = []
-    for t in trained:
-        names = [k for k in t.search.table[0] if k != "error"]
-        cells = [names] + [
-            [f"{row[k]:.4g}" if isinstance(row[k], float) else str(row[k]) for k in names]
-            for row in t.search.table
-        ]
-        grids.append(
-            f"<details><summary>{esc(t.name)}: every setting tried</summary>"
-            f"{table(cells)}</details>"
-        )
+    grids = [
+        f"<details><summary>{esc(t.name)}: every setting tried</summary>"
+        f"{t.search._repr_html_()}</details>"  # the table Jupyter shows
+        for t in trained
+    ]
 
     true_hard = split.classes[int(split.y_test[hard])]
     sections = [
@@ -411,7 +424,7 @@ def _write_html(
         (
             "SVM vs. softmax",
             f"<p>The trained softmax model's scores for the test image it is least sure "
-            f"about (test #{hard}, a {esc(true_hard)}), through both losses.</p>"
+            f"about (test #{hard}, {esc(with_article(true_hard))}), through both losses.</p>"
             + img(pictures["svm_vs_softmax"], "svm vs softmax"),
         ),
         (
