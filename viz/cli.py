@@ -51,7 +51,7 @@ def demo(args: argparse.Namespace) -> int:
         split = course_demo.load_split(dataset, quick=args.quick, data_dir=args.data_dir)
     except (FileNotFoundError, ValueError) as err:  # say how to get the files
         problem, _, how = str(err).partition(". ")  # the problem, then how to get the files
-        print(f"tensorgraph demo: {problem}.", file=sys.stderr)
+        print(f"tensorgraph demo: {problem.rstrip('.')}.", file=sys.stderr)
         if how:
             print(textwrap.fill(how, 88, break_on_hyphens=False), file=sys.stderr)
         return 1
