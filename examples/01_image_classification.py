@@ -26,7 +26,7 @@ def main(out: Path) -> None:
         print("  " + " ".join(f"{v:2d}" for v in row))
 
     scaler = tg.data.Standardizer().fit(X_train)
-    clf = tg.SoftmaxClassifier(learning_rate=0.01, reg=1e-3, epochs=15, verbose=False)
+    clf = tg.SoftmaxClassifier(learning_rate=0.01, reg=1e-3, epochs=15, verbose=True)
     clf.fit(scaler.transform(X_train), y_train)
     p = clf.predict_proba(scaler.transform(X_test[:1]))[0]
     print("image classification:")

@@ -20,7 +20,7 @@ def main(out: Path) -> None:
     X, y = tg.data.load_digits()
     X_train, X_val, _, y_train, y_val, _ = tg.data.train_val_test_split(X, y)
     prep = tg.data.MeanImage(scale=16).fit(X_train)  # x / 16 - mean image
-    clf = tg.SoftmaxClassifier(learning_rate=0.05, reg=1e-3, epochs=20, verbose=False)
+    clf = tg.SoftmaxClassifier(learning_rate=0.05, reg=1e-3, epochs=20, verbose=True)
     clf.fit(prep.transform(X_train), y_train)
     W, b = clf.W.data, clf.b.data
     print(f"W is {W.shape[0]} x {W.shape[1]}: one row (template) of 64 weights per class")

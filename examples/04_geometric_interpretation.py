@@ -17,7 +17,7 @@ from viz.course import plots
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     X, y = tg.data.make_blobs(n_per_class=60, seed=0)
-    clf = tg.LinearSVM(learning_rate=0.05, reg=1e-3, epochs=30, batch_size=32, verbose=False)
+    clf = tg.LinearSVM(learning_rate=0.05, reg=1e-3, epochs=30, batch_size=32, verbose=True)
     clf.fit(X, y)
     W, b = clf.W.data, clf.b.data
     for k in range(3):

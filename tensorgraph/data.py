@@ -406,10 +406,15 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 _IDX_HOWTO = (
-    "Install Debian's package: `sudo apt-get install dataset-fashion-mnist` (files go to "
-    "/usr/share/datasets/fashion-mnist), or without root: `apt-get download "
-    "dataset-fashion-mnist && dpkg -x dataset-fashion-mnist_*.deb DIR` and pass "
-    "path='DIR/usr/share/datasets/fashion-mnist'."
+    "Fashion-MNIST is four files in one folder: train-images-idx3-ubyte.gz (26 MB), "
+    "train-labels-idx1-ubyte.gz (29 KB), t10k-images-idx3-ubyte.gz (4.4 MB) and "
+    "t10k-labels-idx1-ubyte.gz (5.1 KB). On Debian or Ubuntu, `sudo apt-get install "
+    "dataset-fashion-mnist` puts them in /usr/share/datasets/fashion-mnist (without root: "
+    "`apt-get download dataset-fashion-mnist && dpkg -x dataset-fashion-mnist_*.deb DIR` "
+    "puts them in DIR/usr/share/datasets/fashion-mnist); on any other system, download "
+    "them from the Fashion-MNIST project (zalandoresearch/fashion-mnist on GitHub, folder "
+    "data/fashion). Then pass that folder: load_fashion_mnist(path=FOLDER), or "
+    "`tensorgraph demo --dataset fashion-mnist --data-dir FOLDER`."
 )
 
 _IDX_DTYPES = {0x08: np.dtype(np.uint8)}  # all MNIST-style files use unsigned bytes

@@ -854,7 +854,8 @@ def flat_code(f: Tensor, grad: Any = None, max_literal: int | None = MAX_LITERAL
     <BLANKLINE>
     """
     if not isinstance(f, Tensor):
-        raise TypeError(f"flat_code: expected a tensorgraph Tensor, got {type(f).__name__}")
+        kind = f"{type(f).__module__.split('.')[0]}.{type(f).__name__}"
+        raise TypeError(f"flat_code: expected a tensorgraph Tensor, got a {kind}")
     _seed(f, grad, "flat_code")  # the engine's own checks and messages
     params = [t for t in graph_nodes(f) if t.op is None and t.requires_grad]
     writer = _Writer(f, grad, params, max_literal=max_literal)

@@ -23,16 +23,19 @@ Decisions worth knowing:
   descent), as scikit-learn's MLPClassifier does (silently here: tiny teaching sets
   are the norm).
 - Each epoch visits every example once in a fresh random order (the last batch may be
-  smaller). A loss that becomes inf or NaN stops ``fit`` with a FloatingPointError
-  naming the setting to change: usually the learning rate; ``reg`` too when its penalty
-  overflowed first (``reg * learning_rate >= 1 + momentum`` makes the L2 penalty alone
-  diverge); ``delta`` or the features' scale when the first loss already overflows.
+  smaller). A loss that grows a hundredfold over its first value warns once
+  (:class:`DivergenceWarning`); one that becomes inf or NaN stops ``fit`` with a
+  FloatingPointError naming the setting to change: usually the learning rate; ``reg``
+  too when its penalty overflowed first (``reg * learning_rate >= 1 + momentum`` makes
+  the L2 penalty alone diverge); ``delta`` or the features' scale when the first loss
+  already overflows.
 - The bias b is not regularized.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -45,11 +48,26 @@ from .modes import no_grad
 from .optim import SGD
 from .tensor import Tensor, _short
 
-__all__ = ["LinearClassifier", "LinearSVM", "SoftmaxClassifier"]
+__all__ = ["DivergenceWarning", "LinearClassifier", "LinearSVM", "SoftmaxClassifier"]
 
 _FORMAT = "tensorgraph.linear/2"  # /1 (before tensorgraph.modelfile) kept model and params apart
 _HISTORY = ("loss", "train_accuracy", "val_accuracy")
 _REGULARIZERS = {"l2": l2, "l1": l1}
+# fit warns when the loss passes this many times its first value (or 1, if larger).
+_DIVERGING = 100.0
+
+
+class DivergenceWarning(RuntimeWarning):
+    """``fit``'s loss grew by orders of magnitude over its start: training is diverging.
+
+    >>> import warnings, numpy as np, tensorgraph as tg
+    >>> X, y = np.random.default_rng(0).normal(size=(40, 3)) * 10, np.arange(40) % 2
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = tg.SoftmaxClassifier(learning_rate=100, epochs=3).fit(X, y)
+    >>> [w.category.__name__ for w in caught]
+    ['DivergenceWarning']
+    """
 
 
 # ----- checking what users pass -----
@@ -181,7 +199,7 @@ class LinearClassifier:
     batch_size: int = 64
     momentum: float = 0.9
     seed: int = 0
-    verbose: bool = True
+    verbose: bool = False  # as in scikit-learn: quiet unless asked (a progress bar)
 
     # Set by fit (or load), not by the constructor.
     W: Tensor = field(init=False, repr=False)
@@ -214,6 +232,37 @@ class LinearClassifier:
         self.seed = int(seed)
         if not isinstance(self.verbose, bool):
             raise TypeError(f"{where}: verbose must be True or False, got {_short(self.verbose)}")
+
+    # ----- scikit-learn's names for the parameters -----
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """W as scikit-learn names it: the (K, D) weights, a read-only view of ``W``.
+
+        >>> import numpy as np, tensorgraph as tg
+        >>> clf = tg.LinearSVM(epochs=1).fit(np.eye(2), [0, 1])
+        >>> clf.coef_.shape, np.shares_memory(clf.coef_, clf.W.data)
+        ((2, 2), True)
+        """
+        return np.asarray(self._fitted("coef_").W)  # Tensor.__array__: a read-only view
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        """b as scikit-learn names it: the K biases, a read-only view of ``b``.
+
+        >>> import numpy as np, tensorgraph as tg
+        >>> tg.SoftmaxClassifier(epochs=1).fit(np.eye(2), [0, 1]).intercept_.shape
+        (2,)
+        """
+        return np.asarray(self._fitted("intercept_").b)
+
+    def _fitted(self, name: str) -> LinearClassifier:
+        if not hasattr(self, "classes_"):  # an AttributeError: hasattr() says False
+            raise AttributeError(
+                f"{type(self).__name__}.{name}: this classifier is not trained yet; "
+                "call fit(X, y) first"
+            )
+        return self
 
     # ----- what subclasses provide -----
 
@@ -314,6 +363,7 @@ class LinearClassifier:
         batch = min(self.batch_size, n)  # larger than the data: full-batch descent
         opt = SGD([self.W, self.b], lr=self.learning_rate, momentum=self.momentum)
         self.history_ = {"loss": [], "train_accuracy": [], "val_accuracy": []}
+        self._warned = False  # the divergence warning, said at most once per fit
         bar = None
         if self.verbose:
             from tqdm import tqdm  # only when a bar is wanted: the engine needs numpy alone
@@ -345,6 +395,7 @@ class LinearClassifier:
     ) -> None:
         """One pass over the training set in a fresh random order, then the accuracies."""
         history = self.history_
+        losses = history["loss"]
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch):
             idx = order[start : start + batch]
@@ -356,14 +407,27 @@ class LinearClassifier:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            history["loss"].append(value)
+            if losses and value > _DIVERGING * max(losses[0], 1.0) and not self._warned:
+                self._warned = True  # once per fit
+                if bar is not None:
+                    bar.clear()  # the warning on a line of its own, the bar below it
+                warnings.warn(
+                    f"{type(self).__name__}.fit: training is diverging: the loss grew from "
+                    f"{losses[0]:.4g} at the first step to {value:.4g} at epoch {epoch + 1}, "
+                    f"step {len(losses) + 1}; lower learning_rate (now "
+                    f"{self.learning_rate:g}), or reg (now {self.reg:g}) if it is large",
+                    DivergenceWarning,
+                    stacklevel=3,  # the caller of fit
+                )
+            losses.append(value)
             if bar is not None:
                 bar.update(1)
         history["train_accuracy"].append(self._accuracy(X, y))
         if val is not None:
             history["val_accuracy"].append(self._accuracy(*val))
         if bar is not None:
-            shown = {"loss": f"{value:.4f}", "train": f"{history['train_accuracy'][-1]:.3f}"}
+            # .4g: 2.303 or 5.6e+05, never a number hundreds of digits long.
+            shown = {"loss": f"{value:.4g}", "train": f"{history['train_accuracy'][-1]:.3f}"}
             if val is not None:
                 shown["val"] = f"{history['val_accuracy'][-1]:.3f}"
             bar.set_postfix(shown, refresh=False)

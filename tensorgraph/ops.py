@@ -489,6 +489,20 @@ def minimum(a: Array, b: Array) -> Forward:
 def _extreme(x: np.ndarray, axis: Axis, keepdims: bool, reduce: np.ufunc) -> Forward:
     """max (reduce=np.maximum) or min along ``axis``; tied extremes share the gradient
     evenly, as torch.amax and torch.amin do."""
+    meant_the_gate = isinstance(axis, Tensor | float) or (
+        isinstance(axis, np.ndarray) and axis.dtype.kind not in "iu"
+    )
+    if meant_the_gate:  # tg.max(z, w): the gate was meant
+        gate = reduce.__name__  # "maximum" or "minimum"
+        kinds = {Tensor: "a tensor", np.ndarray: "an array"}
+        kind = next((k for c, k in kinds.items() if isinstance(axis, c)), "a number")
+        lecture = ", the lecture's max(z, w)," if gate == "maximum" else ""
+        raise TypeError(
+            f"axis must be an int or a tuple of ints, but got {kind} as the axis "
+            f"({_short(axis, 40)}): tg.{gate[:3]}(x, axis) reduces one "
+            f"tensor; for the elementwise {gate[:3]} gate of two tensors{lecture} use "
+            f"tg.{gate}(z, w)"
+        )
     axes = _axes(axis, x.ndim)
     if any(x.shape[i] == 0 for i in axes):
         raise ValueError(f"cannot reduce an empty axis of a tensor of shape {x.shape}")
@@ -1154,7 +1168,7 @@ def reshape(x: Array, shape: int | tuple[int, ...]) -> Forward:
     "T",
     "the upstream gradient, with the axes permuted back",
     kind="shape",
-    methods=("transpose", "T", "swapaxes"),
+    methods=("transpose", "T", "swapaxes", "t"),
     expr="transpose",
     reads_data=False,
     torch="torch.permute",
@@ -1178,9 +1192,57 @@ def transpose(x: Array, axes: tuple[int, ...] | None = None) -> Forward:
     """
     perm = tuple(axes) if axes is not None else tuple(reversed(range(x.ndim)))
     if sorted(_axes(perm, x.ndim)) != list(range(x.ndim)):
-        raise ValueError(f"axes {perm} are not a permutation of a {x.ndim}-d tensor")
+        hint = ""
+        if len(perm) == 2:  # PyTorch's transpose(dim0, dim1) swaps two axes
+            hint = (
+                f" (numpy's transpose lists every axis in its new order; to swap two axes, "
+                f"as PyTorch's transpose{perm} does, write x.swapaxes{perm})"
+            )
+        raise ValueError(f"axes {perm} are not a permutation of a {x.ndim}-d tensor{hint}")
     inverse = tuple(np.argsort(_axes(perm, x.ndim)))
     return x.transpose(perm), lambda g: (g.transpose(inverse),), {"axes": perm}
+
+
+def _method_axes(x: Tensor, axes: tuple[Any, ...]) -> tuple[int, ...] | None:
+    """The axes of ``x.transpose(*axes)``, as numpy reads them, with PyTorch's trap made
+    loud: on a 2-D tensor, ``x.transpose(0, 1)`` is numpy's identity permutation (x
+    unchanged) where PyTorch swaps the two axes (xᵀ). That spelling is refused.
+
+    >>> import tensorgraph as tg
+    >>> _method_axes(tg.tensor([[1.0, 2.0]]), (1, 0)), _method_axes(tg.tensor([1.0]), ())
+    ((1, 0), None)
+    """
+    if len(axes) == 1:  # x.transpose((1, 0)), numpy's other spelling: as it is
+        return axes[0]
+    if (
+        x.ndim == 2
+        and len(axes) == 2
+        and all(isinstance(a, int | np.integer) and not isinstance(a, bool) for a in axes)
+        and [a % 2 for a in axes] == [0, 1]
+        and all(-2 <= a < 2 for a in axes)
+    ):
+        raise ValueError(
+            f"transpose{tuple(int(a) for a in axes)} on a 2-D tensor is numpy's identity "
+            "permutation: it would return the tensor unchanged, where PyTorch's "
+            "transpose(0, 1) swaps the axes. For the transpose write x.T, x.t() or "
+            "x.swapaxes(0, 1); for the identity on purpose, x.transpose((0, 1))"
+        )
+    return axes or None
+
+
+def _t_axes(x: Tensor) -> tuple[int, ...]:
+    """The axes of PyTorch's ``x.t()``: a tensor of at most 2 dimensions, its axes reversed.
+
+    >>> import tensorgraph as tg
+    >>> _t_axes(tg.tensor([[1.0, 2.0]])), _t_axes(tg.tensor([1.0]))
+    ((1, 0), (0,))
+    """
+    if x.ndim > 2:
+        raise ValueError(
+            f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; "
+            "use x.swapaxes(a, b) or x.transpose(axes)"
+        )
+    return tuple(reversed(range(x.ndim)))
 
 
 def swapaxes(x: Operand, axis1: int, axis2: int) -> Tensor:

@@ -123,6 +123,80 @@ def _axis_keywords(axis: Axis, keepdims: bool, torch_names: dict[str, Any]) -> d
     return given
 
 
+# The ufuncs of numpy's operators, with the Tensor operator that records each one when the
+# tensor is on the right (`ndarray + t` is np.add(ndarray, t): Tensor.__radd__) or left.
+_OPERATOR_UFUNCS = {
+    np.add: ("__add__", "__radd__"),
+    np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"),
+    np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.matmul: ("__matmul__", "__rmatmul__"),
+    np.power: ("__pow__", "__rpow__"),
+    np.less: ("__lt__", "__gt__"),
+    np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"),
+    np.greater_equal: ("__ge__", "__le__"),
+    np.equal: ("__eq__", "__eq__"),
+    np.not_equal: ("__ne__", "__ne__"),
+}
+# numpy's name for a ufunc -> how tensorgraph writes it, where the names differ.
+_UFUNC_NAMES = {
+    "absolute": "tg.abs(t)",
+    "fabs": "tg.abs(t)",
+    "negative": "-t",
+    "square": "t ** 2",
+    "reciprocal": "1 / t",
+    "exp2": "2 ** t",
+}
+
+
+def _numpy_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kw: dict) -> Any:
+    """What a numpy ufunc does with a tensor among its operands (``Tensor.__array_ufunc__``).
+
+    numpy's operators with an array on one side (``ndarray + t``, ``a < t``) record the op
+    through the tensor's own operator, as if numpy had stepped aside. Every other use
+    (``np.exp(t)``, ``np.maximum(z, w)``, ``out=``) raises a TypeError naming the
+    tensorgraph op to use: numpy would compute numbers but record no gate, so no gradient.
+
+    >>> import numpy as np, tensorgraph as tg
+    >>> np.ones(2) + tg.tensor([1.0, 2.0], requires_grad=True)
+    tensor([2., 3.], op='add', requires_grad=True)
+    >>> np.exp(tg.tensor(0.0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: np.exp on a tensorgraph tensor: ... use tg.exp(t) (...)
+    """
+    names = _OPERATOR_UFUNCS.get(ufunc)
+    if names is not None and method == "__call__" and len(inputs) == 2:
+        a, b = inputs
+        # `array += t` is np.add(array, t, out=(array,)): as before numpy had a say, the
+        # name is rebound to the recorded result (an array cannot hold a graph).
+        if not kw or (kw.keys() == {"out"} and kw["out"][0] is a and not isinstance(a, Tensor)):
+            return getattr(a, names[0])(b) if isinstance(a, Tensor) else getattr(b, names[1])(a)
+    name = ufunc.__name__
+    data = "t.data" if len(inputs) == 1 else "a.data, b.data" if len(inputs) == 2 else "..."
+    if method != "__call__" or kw:
+        shown = f"np.{name}.{method}" if method != "__call__" else f"np.{name}(..., {_kw_list(kw)})"
+        hint = "use tensorgraph's ops on the tensor (t.sum(), tg.max(t, axis), ...)"
+    else:
+        shown = f"np.{name}"
+        args = "t" if len(inputs) == 1 else ", ".join("abcd"[: len(inputs)])
+        info = ops.OPS.get(name)
+        spelled = f"tg.{name}({args})" if info is not None else _UFUNC_NAMES.get(name)
+        hint = (
+            f"use {spelled}" if spelled else f"tensorgraph has no {name} op; build it from tg ops"
+        )
+    raise TypeError(
+        f"{shown} on a tensorgraph tensor: numpy would compute the numbers but record no gate, "
+        f"so no gradient flows back; {hint} (np.{name}({data}) for the numbers alone)"
+    )
+
+
+def _kw_list(kw: dict[str, Any]) -> str:
+    """``out=..., dtype=...``: the keywords of a call, for a message."""
+    return ", ".join(f"{k}=..." for k in kw)
+
+
 def _short(obj: Any, limit: int = 60) -> str:
     """``repr(obj)``, cut to ``limit`` characters for an error message."""
     text = repr(obj)
@@ -148,10 +222,16 @@ class Tensor:
     # before the ops that use them, so sorting a graph by _seq is a topological order
     # (backward relies on it); in-place writes tick the same clock (inplace.py).
     __slots__ += ("_seq", "__weakref__")
+    # _freed: a backward() without retain_graph has run through this gate; a second one
+    # is refused, as PyTorch refuses it (the arrays stay: replays through
+    # backward_steps and gradients still work).
+    __slots__ += ("_freed",)
 
-    # numpy must not treat a Tensor as an array-like inside its own operators:
-    # `ndarray + Tensor` then defers to Tensor.__radd__, which records the op.
-    __array_ufunc__ = None
+    # numpy must not treat a Tensor as an array-like inside its own ufuncs: `ndarray +
+    # Tensor` goes to Tensor.__radd__, which records the op, and np.exp(t) raises, saying
+    # to use tg.exp (_numpy_ufunc). (numpy calls this for every ufunc a tensor meets.)
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _numpy_ufunc(ufunc, method, inputs, kwargs)
 
     _data: np.ndarray  # the engine's own handle on the values; users get .data
     grad: np.ndarray | None
@@ -521,8 +601,15 @@ class Tensor:
         return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
-        """``tg.transpose(self, axes)``: numpy's axis permutation (none: reverse them)."""
-        return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+        """``tg.transpose(self, axes)``: numpy's axis permutation (none: reverse them).
+
+        ``x.transpose(0, 1)`` on a 2-D tensor, numpy's identity but PyTorch's transpose,
+        is refused: write ``x.T``, ``x.t()`` or ``x.swapaxes(0, 1)``."""
+        return ops.transpose(self, ops._method_axes(self, axes))
+
+    def t(self) -> Tensor:
+        """PyTorch's ``t()``: a tensor of at most 2 dimensions with its axes reversed."""
+        return ops.transpose(self, ops._t_axes(self))
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """``tg.swapaxes(self, axis1, axis2)``: PyTorch's ``transpose(dim0, dim1)``."""
@@ -559,26 +646,39 @@ class Tensor:
 
     # ----- backward -----
 
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Backpropagate from this tensor, filling ``.grad`` on the graph.
 
         The seed ``grad`` defaults to 1 for a one-element tensor. Leaf gradients
         accumulate across calls, as in PyTorch (call ``zero_grad()`` to clear one);
-        gradients of computed tensors are reset at the start of each call, so a second
-        backward never double-counts an intermediate.
+        gradients of computed tensors are reset at the start of each call.
+
+        As in PyTorch, a graph is backpropagated through once: a second ``backward()``
+        through any gate an earlier one went through raises a RuntimeError (it would
+        add the same gradients to every leaf's ``.grad`` again), unless that earlier
+        call passed ``retain_graph=True``. For the next step, call ``zero_grad()`` and
+        build the graph anew. ``tg.backward_steps`` and ``tg.gradients`` (and the
+        drawings that replay through them) store nothing and work any number of times.
 
         >>> import tensorgraph as tg
         >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
-        >>> (x * x).sum().backward()
+        >>> y = (x * x).sum()
+        >>> y.backward(retain_graph=True)
+        >>> y.backward()  # twice on purpose: the gradients add up
         >>> x.grad
-        array([2., 4.])
+        array([4., 8.])
         """
         order, seed = _start(self, grad, "backward")
+        for node in order:
+            if node._freed:
+                raise _freed_error(node)
+        freed = not retain_graph
         with _ACCUMULATING:  # passes in other threads may share a leaf (W): one at a time
             sums: dict[Tensor, np.ndarray] = {}
             for node in order:
                 if node._backward is not None:
                     node.grad = None  # intermediates start afresh each pass
+                    node._freed = freed
                 elif node.grad is not None:
                     sums[node] = node.grad  # leaf gradients accumulate across passes
             if self._backward is None:  # backward() of a leaf: its gradient is the seed
@@ -624,6 +724,7 @@ def _new(
     t._data = data if type(data) is np.ndarray else np.asarray(data)
     t.grad = None
     t.name = None
+    t._freed = False
     if op is not None and GRAD_ENABLED.get():
         requires_grad = False
         for i in inputs:  # a plain loop: any(<generator>) costs more for 1-2 inputs
@@ -764,6 +865,19 @@ def _seed(root: Tensor, grad: Any, where: str) -> np.ndarray:
     if ANOMALY.value:  # tg.detect_anomaly(): the seed must be finite too
         check_seed(seed)
     return seed
+
+
+def _freed_error(node: Tensor) -> RuntimeError:
+    """The error of a second ``backward()`` through ``node``, a gate an earlier one freed."""
+    what = f"{node.op} (output {node.name!r}, " if node.name else f"{node.op} (output "
+    return RuntimeError(
+        f"backward: this graph was already backpropagated through: an earlier backward() "
+        f"went through its gate {what}shape {node.shape}), and a second pass would add "
+        "the same gradients to every leaf's .grad again. For a new step, call zero_grad() "
+        "and build the graph again (a new forward pass); to go through the same graph "
+        "twice on purpose (two losses sharing a part, say), pass retain_graph=True to "
+        "every backward() but the last, as in PyTorch"
+    )
 
 
 def _backprop(

@@ -7,6 +7,7 @@ accuracy on the validation split, and evaluate on the test split once, at the en
 
 from __future__ import annotations
 
+import html
 import itertools
 import math
 import time
@@ -17,7 +18,7 @@ from typing import Any
 __all__ = ["GridSearchResult", "grid_search"]
 
 
-@dataclass
+@dataclass(repr=False)
 class GridSearchResult:
     """What ``grid_search`` found.
 
@@ -26,12 +27,49 @@ class GridSearchResult:
     ``error`` says why when training diverged). ``best_params``: the setting with the
     highest validation accuracy (the first one in grid order on a tie).
     ``best_model``: that setting trained on the training split only.
+
+    ``print(result)`` shows the table as text; in Jupyter the result shows itself as an
+    HTML table (``_repr_html_``), the best row in bold.
     """
 
     table: list[dict[str, Any]]
     best_params: dict[str, Any]
     best_model: Any
     best_val_accuracy: float
+
+    def __repr__(self) -> str:
+        head = (
+            f"GridSearchResult({len(self.table)} settings; best {self.best_params}, "
+            f"val_accuracy {_cell(self.best_val_accuracy)})"
+        )
+        return f"{head}\n{self}"
+
+    def _repr_html_(self) -> str:
+        """The table as HTML, for Jupyter: one row per setting, the best in bold.
+
+        >>> r = GridSearchResult([{"reg": 0.1, "val_accuracy": 0.9}], {"reg": 0.1}, None, 0.9)
+        >>> "<th>val_accuracy</th>" in r._repr_html_() and "<b>0.1</b>" in r._repr_html_()
+        True
+        """
+        if not self.table:
+            return "<p>(empty grid)</p>"
+        names = [k for k in self.table[0] if k != "error"]
+        notes = any(row.get("error") for row in self.table)
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in names) + ("<th></th>" if notes else "")
+        rows = []
+        for row in self.table:
+            best = _params_of(row, self.best_params) == self.best_params
+            cells = [html.escape(_cell(row.get(k))) for k in names]
+            if notes:
+                cells.append(html.escape(row.get("error") or ""))
+            if best:
+                cells = [f"<b>{c}</b>" if c else c for c in cells]
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        return (
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<p>best: {html.escape(str(self.best_params))} (in bold), validation accuracy "
+            f"{_cell(self.best_val_accuracy)}</p>"
+        )
 
     def __str__(self) -> str:
         if not self.table:
@@ -66,14 +104,15 @@ def grid_search(
     X_val: Any,
     y_val: Any,
     *,
-    progress: bool = True,
+    progress: bool = False,
     **fixed: Any,
 ) -> GridSearchResult:
     """Train ``Model`` for every combination in ``grid``; pick the best on validation.
 
-    ``Model`` is a class like ``tg.LinearSVM``; ``fixed`` keywords go to every model
-    (``verbose`` defaults to False there, so only the search's own progress bar shows;
-    ``progress=False`` hides that bar too). The best model is trained on the training
+    ``Model`` is a class like ``tg.LinearSVM``; ``fixed`` keywords go to every model.
+    Quiet by default, as scikit-learn's GridSearchCV is: ``progress=True`` shows one
+    progress bar for the search (the models' own ``verbose`` bars stay off unless a
+    fixed ``verbose=True`` turns them on). The best model is trained on the training
     split only (cs231n style: the validation split chooses, it never trains). Training
     is seeded, so the model the search trained with the best setting *is* the refit,
     and no second fit is needed. A setting whose training diverges gets NaN accuracy.

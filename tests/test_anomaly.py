@@ -255,7 +255,7 @@ def test_optimizer_step_before_backward_is_caught() -> None:
     opt = tg.optim.SGD([W], lr=0.1)
     with tg.detect_anomaly():
         loss = (W * W).sum()
-        loss.backward()
+        loss.backward(retain_graph=True)
         opt.step()  # fine: after backward; but a second backward of the old graph is stale
         with pytest.raises(tg.ModifiedInPlaceError, match="of mul"):
             loss.backward()

@@ -186,14 +186,15 @@ def test_demo_writes_the_lecture_graphs(capsys, tmp_path: Path, monkeypatch) -> 
 def test_demo_hands_over_to_the_report(capsys, tmp_path: Path, monkeypatch) -> None:
     calls = []
 
-    def run_demo(out, dataset, quick=False, lecture=True):
-        calls.append((out, dataset, quick, lecture))
+    def run_demo(out, dataset, quick=False, lecture=True, split=None):
+        calls.append((out, dataset, quick, lecture, split.name))
         return out / "index.html"
 
     monkeypatch.setattr(course_demo, "run_demo", run_demo)
     code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--quick", "--dataset", "digits")
     assert code == 0 and "f = -20" in out
-    assert calls == [(tmp_path, "digits", True, False)]  # after the lecture, not redrawn
+    # After the lecture, not redrawn; with the data the command loaded (and checked) first.
+    assert calls == [(tmp_path, "digits", True, False, "digits")]
 
 
 def test_bindings_may_follow_the_options(capsys, tmp_path: Path) -> None:
@@ -306,7 +307,9 @@ def test_animate_refuses_what_is_not_a_page(capsys, tmp_path: Path) -> None:
         assert "f =" not in out
     assert list(tmp_path.iterdir()) == []
     code, _, err = run(capsys, "draw", "x * 2", "x=3", "-o", str(tmp_path / "x.txt"))
-    assert code == 2 and "cannot tell the format" in _one_line(err, "draw")
+    assert code == 2 and "draw writes .svg, .png, .pdf, .dot or .gv, not .txt" in _one_line(
+        err, "draw"
+    )
 
 
 @pytest.mark.parametrize("command", ["draw", "animate"])
@@ -345,7 +348,7 @@ def test_more_failures_are_one_line(capsys, tmp_path: Path) -> None:
     # numpy's overflow warning: a one-line note, not a file name, line and source line.
     code, out, err = run(capsys, "draw", "x ** 1000", "x=10")
     assert code == 0 and printed(out)["f"] == "inf"
-    assert "overflow encountered" in _one_line(err, "draw") and "warning:" in err
+    assert "note: f = inf, df/dx = inf" in _one_line(err, "draw")
 
 
 def test_disk_full_is_one_line_naming_the_file(capsys, tmp_path: Path, monkeypatch) -> None:
@@ -362,3 +365,86 @@ def test_disk_full_is_one_line_naming_the_file(capsys, tmp_path: Path, monkeypat
     assert code == 2
     assert f"cannot write {target}: No space left on device" in _one_line(err, "draw")
     assert list(tmp_path.iterdir()) == []
+
+
+# ----- issue 16, item 7: the first hour at the command line -----
+
+
+def test_help_is_formatted_text_with_demo_as_the_main_job(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    assert "``" not in text and "`" not in text  # no reStructuredText
+    lines = text.splitlines()
+    # The examples stand on lines of their own, as written (not run together).
+    assert '  tensorgraph draw "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.png' in lines
+    demo = next(line for line in lines if line.strip().startswith("demo "))
+    assert "the main job" in demo
+    assert max(len(line) for line in lines) <= 90
+
+
+@pytest.mark.parametrize(
+    ("expression", "says"),
+    [
+        ("max(z, ww)", "unknown name 'ww'; did you mean w? (or bind it with ww=VALUE)"),
+        ("max(z, W)", "did you mean w?"),
+        ("mx(z, w)", "unknown function 'mx' (did you mean max?)"),
+        ("maximum(z, w)", "unknown function 'maximum' (did you mean max?)"),
+        ("sigmod(z)", "(did you mean sigmoid?)"),
+        ("max(z, q)", "unknown name 'q'; bind it with q=VALUE"),
+    ],
+)
+def test_a_misspelt_name_gets_a_suggestion(capsys, expression, says) -> None:
+    code, out, err = run(capsys, "draw", expression, "z=2", "w=-1")
+    assert code == 2 and says in _one_line(err, "draw") and out == ""
+
+
+@pytest.mark.parametrize("command", ["draw", "animate"])
+@pytest.mark.parametrize(
+    ("expression", "value", "says"),
+    [
+        ("sum(log(x))", "x=[0, 1, 2]", "f = -inf, df/dx holds inf"),
+        ("sqrt(x)", "x=-1", "f = nan"),
+        ("exp(-1/x)", "x=0", "df/dx = nan"),
+    ],
+)
+def test_inf_and_nan_are_one_note_without_paths(capsys, tmp_path, command, expression, value, says):
+    target = tmp_path / ("g.svg" if command == "draw" else "g.html")
+    code, _, err = run(capsys, command, expression, value, "-o", str(target))
+    line = _one_line(err, command)
+    assert code == 0 and says in line and "tg.detect_anomaly()" in line
+    assert ".py" not in line and "encountered" not in line and "/" not in line.split("note:")[0]
+
+
+def test_animate_title_defaults_to_the_expression(capsys, tmp_path) -> None:
+    target = tmp_path / "a.html"
+    code, _, _ = run(capsys, "animate", "x*y + x", "x=3", "y=2", "-o", str(target))
+    page = target.read_text(encoding="utf-8")
+    assert code == 0 and "<title>x*y + x</title>" in page and "<h1>x*y + x</h1>" in page
+    run(capsys, "animate", "x*y", "x=3", "y=2", "--title", "mine", "-o", str(target))
+    assert "<title>mine</title>" in target.read_text(encoding="utf-8")
+
+
+def test_animate_of_large_tensors_is_quiet(capsys, tmp_path) -> None:
+    # Heatmaps are images in every frame: Graphviz must not print a warning per image.
+    from viz.backends import available_backends
+
+    rows = str([[float(i + j) for i in range(6)] for j in range(5)])
+    for backend in available_backends():
+        target = tmp_path / f"{backend}.html"
+        code, _, err = run(
+            capsys, "animate", "sum(X*y)", f"X={rows}", "y=2", "--backend", backend,
+            "-o", str(target),
+        )  # fmt: skip
+        assert code == 0 and err == "", err
+        assert target.read_text(encoding="utf-8").count("data:image/png") >= 2
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import viz.expr
+
+    for module in (cli, viz.expr):
+        result = doctest.testmod(module)
+        assert result.attempted >= 3 and result.failed == 0, module.__name__

@@ -162,13 +162,68 @@ def test_cli_demo_refuses_an_unknown_dataset(capsys, tmp_path):
     assert not any(tmp_path.iterdir())  # refused before doing anything
 
 
-def test_cli_demo_says_how_to_get_fashion_mnist(capsys, tmp_path, monkeypatch):
+FASHION_FILES = {
+    "train-images-idx3-ubyte.gz": "26 MB",
+    "train-labels-idx1-ubyte.gz": "29 KB",
+    "t10k-images-idx3-ubyte.gz": "4.4 MB",
+    "t10k-labels-idx1-ubyte.gz": "5.1 KB",
+}
+
+
+@pytest.mark.parametrize("where", ["default", "--data-dir"])
+def test_cli_demo_says_how_to_get_fashion_mnist(capsys, tmp_path, monkeypatch, where):
     from viz import cli
 
     monkeypatch.setattr(tg.data, "FASHION_MNIST_DIR", tmp_path / "nowhere")
-    code = cli.main(["demo", "--out", str(tmp_path / "out"), "--dataset", "fashion-mnist"])
-    assert code == 1
-    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+    argv = ["demo", "--out", str(tmp_path / "out"), "--dataset", "fashion-mnist"]
+    if where == "--data-dir":
+        (tmp_path / "mine").mkdir()  # a folder, but without the files
+        argv += ["--data-dir", str(tmp_path / "mine")]
+    assert cli.main(argv) == 1
+    err = " ".join(capsys.readouterr().err.split())  # as one line, however it is wrapped
+    # Checked before anything is written: no lecture files in a half-made report.
+    assert not (tmp_path / "out").exists()
+    assert str(tmp_path / ("nowhere" if where == "default" else "mine")) in err
+    # On any system: the four files' names and sizes, where Debian puts them, the option.
+    for name, size in FASHION_FILES.items():
+        assert f"{name} ({size})" in err
+    assert "apt-get install dataset-fashion-mnist" in err
+    assert "/usr/share/datasets/fashion-mnist" in err
+    assert "--data-dir FOLDER" in err and "path=" in err
+
+
+def test_fashion_mnist_sizes_in_the_message_are_debians(monkeypatch):
+    # The sizes the message promises are those of the real files (to the digits shown).
+    folder = tg.data.FASHION_MNIST_DIR
+    if not STRICT and not folder.is_dir():
+        pytest.skip("dataset-fashion-mnist is not installed")
+    for name, size in FASHION_FILES.items():
+        number, unit = size.split()
+        actual = (folder / name).stat().st_size / {"KB": 1e3, "MB": 1e6}[unit]
+        assert f"{actual:.2g}" == f"{float(number):.2g}", (name, actual)
+
+
+def test_cli_demo_data_dir_reaches_the_loader(monkeypatch, tmp_path, capsys):
+    from viz import cli
+
+    folder = tg.data.FASHION_MNIST_DIR
+    if not STRICT and not folder.is_dir():
+        pytest.skip("dataset-fashion-mnist is not installed")
+    monkeypatch.setattr(tg.data, "FASHION_MNIST_DIR", tmp_path / "nowhere")
+    seen = {}
+    monkeypatch.setattr(cli, "lecture_demo", lambda out: 0)
+    monkeypatch.setattr(demo, "run_demo", lambda out, dataset, **kw: seen.update(kw, ds=dataset))
+    argv = ["demo", "--out", str(tmp_path), "--dataset", "fashion-mnist", "--quick"]
+    assert cli.main([*argv, "--data-dir", str(folder)]) == 0
+    assert seen["ds"] == "fashion-mnist" and seen["split"].X_train.shape == (5000, 784)
+
+
+def test_cli_demo_data_dir_needs_fashion_mnist(capsys, tmp_path):
+    from viz import cli
+
+    assert cli.main(["demo", "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path)]) == 2
+    assert "--data-dir is the folder of Fashion-MNIST's files" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def test_run_demo_has_the_neural_network_beside_the_linear_models(digits_demo):

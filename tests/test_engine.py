@@ -176,7 +176,7 @@ def test_item() -> None:
 def test_computed_zero_d_tensors_hold_arrays() -> None:
     # numpy returns scalars for 0-d arithmetic; the engine's .data and .grad stay arrays.
     t = lecture()
-    t["f"].backward()
+    t["f"].backward(retain_graph=True)
     t["f"].backward()
     for name, node in t.items():
         assert isinstance(node.data, np.ndarray), name
@@ -286,7 +286,7 @@ def _twice(lib: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
     a, b = (tg.tensor(v, requires_grad=True) for v in (a0, b0))
     h = a * b + a
     out = (h * h).sum() + tg.max(h)
-    out.backward()
+    out.backward(retain_graph=True)
     first = [a.grad.copy(), b.grad.copy()]
     h_grad = h.grad.copy()
     out.backward()
@@ -317,7 +317,7 @@ def test_accumulation_across_graphs_and_zero_grad() -> None:
 def test_intermediate_used_by_two_graphs_gets_each_graphs_gradient() -> None:
     x = tg.tensor(2.0, requires_grad=True)
     h = x * x  # shared by two losses
-    (h * 3).backward()
+    (h * 3).backward(retain_graph=True)  # as in PyTorch: h's gate is used again
     assert h.grad.item() == 3.0
     (h * 5).backward()
     assert h.grad.item() == 5.0  # reset, not 8

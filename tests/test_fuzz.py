@@ -932,7 +932,7 @@ def backpropagate(p: Program, live: list[Pair]) -> None:
             w = rng.standard_normal(q.t.shape).astype(p.dtype)
             total_t = total_t + (q.t * w).sum()
             total_u = total_u + (q.u * torch.from_numpy(w)).sum()
-        total_t.backward()
+        total_t.backward(retain_graph=mode == "twice")
         total_u.backward(retain_graph=mode == "twice")
         if mode == "twice":  # leaf gradients accumulate; intermediates start afresh
             total_t.backward()

@@ -169,7 +169,7 @@ def test_an_optimizer_step_then_the_old_graph_raises_naming_the_step() -> None:
     W = tg.tensor([1.0, -2.0], requires_grad=True)
     opt = tg.optim.SGD([W], lr=0.1)
     loss = (W * W).sum()
-    loss.backward()
+    loss.backward(retain_graph=True)
     line = line_after()
     opt.step()
     with pytest.raises(tg.ModifiedInPlaceError) as err:
@@ -290,7 +290,7 @@ def test_the_torch_idiom_updates_the_parameter_itself() -> None:
     param = W
     for _ in range(4):
         loss = tg.tanh(X @ W).sum()
-        loss.backward()
+        loss.backward(retain_graph=True)  # the last graph is tried again below
         with tg.no_grad():
             W -= 0.1 * W.grad
             W *= 0.99  # weight decay, in place too

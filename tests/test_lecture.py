@@ -54,7 +54,7 @@ def test_lecture_demo_without_torch_or_renderer(monkeypatch, capsys, tmp_path: P
     assert lecture.lecture_demo(tmp_path) == 1
     out, err = capsys.readouterr()
     assert "f = -20, grad [x, y, z, w] = [-8.0, 6.0, 2.0, 0.0]" in out
-    assert "pytorch:     not installed" in out
+    assert "pytorch:     not installed; to compare, run `python3 dev.py demo --with-torch`" in out
     assert "could not draw the lecture graph: no Graphviz here" in err
 
 

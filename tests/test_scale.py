@@ -74,7 +74,7 @@ def test_deep_chain_backward_twice_accumulates() -> None:
     for _ in range(CHAIN // 2):
         y = y * 1.0
         y = y - 0.0
-    y.backward()
+    y.backward(retain_graph=True)
     y.backward()
     assert x.grad.item() == 2.0
 

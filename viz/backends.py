@@ -421,8 +421,22 @@ def render_dot(
         else:
             out = _render_with_pygraphviz(source, fmt, graph_attrs)
     if fmt == "svg":
-        out = inline_images(out.decode("utf-8"), images).encode("utf-8")
+        out = titles_from_tooltips(inline_images(out.decode("utf-8"), images)).encode("utf-8")
     return out
+
+
+# Graphviz titles each node and edge of an SVG with its DOT id ("t3", "t3->g5") and puts a
+# `tooltip` on a link inside it; readers that show the <title> would show the id.
+_TITLED = re.compile(r'<title>[^<]*</title>(\s*<g id="a_[^"]*"><a xlink:title="([^"]*)")')
+
+
+def titles_from_tooltips(svg: str) -> str:
+    """Each ``<title>`` of a node or edge that has a ``tooltip`` set to that tooltip.
+
+    >>> titles_from_tooltips('<title>t0</title>\\n<g id="a_node1"><a xlink:title="x (3)">')
+    '<title>x (3)</title>\\n<g id="a_node1"><a xlink:title="x (3)">'
+    """
+    return _TITLED.sub(lambda m: f"<title>{m.group(2)}</title>{m.group(1)}", svg)
 
 
 # --------------------------------------------------------------------------- embedded images

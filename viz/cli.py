@@ -1,11 +1,6 @@
-"""The ``tensorgraph`` command.
+"""The ``tensorgraph`` command: ``demo`` (the main job), ``draw`` and ``animate``.
 
-tensorgraph demo [--out DIR]
-tensorgraph draw "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.png
-tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
-tensorgraph draw --engine torch "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o torch.png
-tensorgraph draw --compare "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o compare.png
-tensorgraph code "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1
+``tensorgraph --help`` prints :data:`DESCRIPTION`; each command has its own ``--help``.
 """
 
 from __future__ import annotations
@@ -13,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Any
@@ -36,19 +32,32 @@ def demo(args: argparse.Namespace) -> int:
     from viz.course import demo as course_demo  # matplotlib and the data: only for `demo`
 
     out = Path(args.out)
-    if args.dataset not in (None, *course_demo.DATASETS):
+    dataset = args.dataset or "digits"
+    if dataset not in course_demo.DATASETS:
         print(
-            f"tensorgraph demo: unknown dataset {args.dataset!r}; "
+            f"tensorgraph demo: unknown dataset {dataset!r}; "
             f"choose one of {', '.join(course_demo.DATASETS)}",
             file=sys.stderr,
         )
         return 2
-    code = lecture_demo(out)
+    if args.data_dir is not None and dataset != "fashion-mnist":
+        print(
+            "tensorgraph demo: --data-dir is the folder of Fashion-MNIST's files; "
+            "add --dataset fashion-mnist (digits are bundled)",
+            file=sys.stderr,
+        )
+        return 2
+    # The data first: a missing dataset is reported before any file is written.
     try:
-        course_demo.run_demo(out, args.dataset, quick=args.quick, lecture=False)
-    except FileNotFoundError as err:  # Fashion-MNIST not installed: say how to get it
-        print(f"tensorgraph demo: {err}", file=sys.stderr)
+        split = course_demo.load_split(dataset, quick=args.quick, data_dir=args.data_dir)
+    except (FileNotFoundError, ValueError) as err:  # say how to get the files
+        problem, _, how = str(err).partition(". ")  # the problem, then how to get the files
+        print(f"tensorgraph demo: {problem.rstrip('.')}.", file=sys.stderr)
+        if how:
+            print(textwrap.fill(how, 88, break_on_hyphens=False), file=sys.stderr)
         return 1
+    code = lecture_demo(out)
+    course_demo.run_demo(out, dataset, quick=args.quick, lecture=False, split=split)
     return code
 
 
@@ -81,14 +90,19 @@ def _fail(args: argparse.Namespace, message: object, code: int = 2) -> int:
 
 
 def _output_problem(output: str, suffixes: tuple[str, ...], what: str) -> str | None:
-    """What is wrong with ``-o OUTPUT`` before any work is done, or None."""
+    """What is wrong with ``-o OUTPUT`` before any work is done, or None.
+
+    >>> _output_problem("x.jpg", (".svg", ".png"), "draw writes")
+    '-o x.jpg: draw writes .svg or .png, not .jpg'
+    """
     if not output.strip():
         return "-o needs a file name"
     path = Path(output)
     if path.is_dir():
         return f"-o {output} is a folder; give a file name, e.g. {path / ('graph' + suffixes[0])}"
     if path.suffix.lower() not in suffixes:
-        return f"-o {output}: {what} ({', '.join(suffixes)})"
+        ok = ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}"
+        return f"-o {output}: {what} {ok}, not {path.suffix or 'a name without a suffix'}"
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -106,13 +120,51 @@ def _guarded(command, args: argparse.Namespace) -> int:
     """
     if args.max_entries < 1:
         return _fail(args, f"--max-entries must be at least 1, got {args.max_entries}")
+    args.nonfinite = []  # what came out inf or nan: the commands fill it in
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             return _run(command, args)
         finally:
-            for message in dict.fromkeys(str(w.message) for w in caught):
+            # numpy's "divide by zero encountered in divide" says neither which value nor
+            # where: one note instead, naming the values and the tool that finds the op.
+            numeric = [w for w in caught if _numpy_float_warning(w)]
+            rest = [w for w in caught if w not in numeric]
+            for message in dict.fromkeys(str(w.message) for w in rest):
                 _fail(args, f"warning: {message}")
+            if args.nonfinite or numeric:
+                _fail(args, _nonfinite_note(args.nonfinite, numeric))
+
+
+def _numpy_float_warning(w: warnings.WarningMessage) -> bool:
+    """numpy's floating-point RuntimeWarning (divide by zero, overflow, invalid value)."""
+    return issubclass(w.category, RuntimeWarning) and " encountered in " in str(w.message)
+
+
+def _nonfinite_note(values: list[str], numeric: list[warnings.WarningMessage]) -> str:
+    """One line for the infs and nans of a run: which values, and how to find the op.
+
+    >>> _nonfinite_note(["f = -inf", "df/dx holds inf"], [])[:61]
+    'note: f = -inf, df/dx holds inf: a log(0), a division by zero'
+    """
+    what = ", ".join(values) if values else "a value on the way became inf or nan"
+    causes = sorted({str(w.message).split(" encountered")[0] for w in numeric})
+    why = f" (numpy: {', '.join(causes)})" if causes and not values else ""
+    return (
+        f"note: {what}{why}: a log(0), a division by zero, an overflow or a sqrt of a "
+        "negative number on the way; in Python, `with tg.detect_anomaly():` stops at the op "
+        "where the first inf or nan appears"
+    )
+
+
+def _check_finite(args: argparse.Namespace, name: str, f: tg.Tensor, grads: dict) -> None:
+    """Note in ``args.nonfinite`` each of f and its gradients that holds inf or nan."""
+    for label, a in [(name, f.data), *grads.items()]:
+        a = np.asarray(a)
+        if a.size and not np.all(np.isfinite(a)):
+            bad = sorted({fmt_number(v) for v in a[~np.isfinite(a)].ravel()[:100]})
+            shown = f"= {bad[0]}" if a.size == 1 else f"holds {' and '.join(bad)}"
+            args.nonfinite.append(f"{label} {shown}")
 
 
 def _run(command, args: argparse.Namespace) -> int:
@@ -225,7 +277,7 @@ def _draw_torch(args: argparse.Namespace) -> int:
 
 def animate_command(args: argparse.Namespace) -> int:
     """``tensorgraph animate EXPR NAME=VALUE ... -o FILE.html``: the step-by-step player."""
-    problem = _output_problem(args.output, (".html", ".htm"), "the player is an HTML page")
+    problem = _output_problem(args.output, (".html", ".htm"), "the player is an HTML page: write")
     if problem:
         return _fail(args, problem)
     if args.engine == "torch":  # PyTorch's own backward pass, in its engine's order
@@ -245,13 +297,19 @@ def animate_command(args: argparse.Namespace) -> int:
     path = animate(
         f,
         args.output,
-        title=args.title,
+        title=args.title if args.title is not None else args.expression,
         backend=args.backend,
         rankdir=args.rankdir,
         max_entries=args.max_entries,
         **seed,
     )
     print(_show(name, value))
+    if args.engine != "torch" and f.requires_grad:  # inf/nan: one note, no file paths
+        grads = tg.gradients(f, seed.get("grad"))
+        variables = built[1]
+        _check_finite(
+            args, name, f, {f"d{name}/d{k}": grads[v] for k, v in variables.items() if v in grads}
+        )
     print(f"wrote {path}")
     return 0
 
@@ -259,7 +317,7 @@ def animate_command(args: argparse.Namespace) -> int:
 def draw_command(args: argparse.Namespace) -> int:
     """``tensorgraph draw EXPR NAME=VALUE ... -o FILE``: forward, backward, print, picture."""
     if args.output is not None:
-        problem = _output_problem(args.output, tuple(SUFFIXES), "cannot tell the format")
+        problem = _output_problem(args.output, tuple(SUFFIXES), "draw writes")
         if problem:
             return _fail(args, problem)
     if args.compare or args.engine == "torch":
@@ -281,6 +339,8 @@ def draw_command(args: argparse.Namespace) -> int:
             print(f"d{name}/d{var_name}: not used by the expression")
         else:
             print(_show(f"d{name}/d{var_name}", var.grad))
+    grads = {f"d{name}/d{k}": v.grad for k, v in variables.items() if v.grad is not None}
+    _check_finite(args, name, f, grads)
     if args.output is None:
         print("(add -o graph.png or -o graph.svg to draw the graph)")
         return 0
@@ -328,16 +388,60 @@ def expression_help() -> str:
     )
 
 
+DESCRIPTION = """\
+tensorgraph: backpropagation on numpy tensors, every gate drawn with its value and
+its gradient.
+
+The main job:
+  tensorgraph demo            the lecture's f = 2(xy + max(z, w)) forward and backward
+                              (beside PyTorch, when it is installed), its graph and a
+                              step-by-step backprop player, then a linear SVM, a
+                              softmax classifier and a two-layer network trained,
+                              tuned and tested on digits; everything in one report,
+                              out/index.html
+
+Your own expression, forward and backward:
+  tensorgraph draw "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.png
+  tensorgraph animate "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o lecture.html
+  tensorgraph code "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1
+
+The same expression in PyTorch, drawn from PyTorch's own graph, or both compared:
+  tensorgraph draw --engine torch "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o torch.png
+  tensorgraph draw --compare "2*(x*y + max(z, w))" x=3 y=-4 z=2 w=-1 -o compare.png
+"""
+
+EPILOG = "Each command has its own help: tensorgraph demo --help, tensorgraph draw --help."
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tensorgraph`` console script."""
-    parser = argparse.ArgumentParser(prog="tensorgraph", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="the lecture example, forward and backward")
-    p_demo.add_argument("--out", default="out", help="output folder")
+    parser = argparse.ArgumentParser(
+        prog="tensorgraph",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keep the lines as written
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p_demo = sub.add_parser(
+        "demo",
+        help="the main job: the lecture example, backprop step by step and the linear "
+        "classifiers, in one report (out/index.html)",
+        description="The lecture example f = 2(xy + max(z, w)) forward and backward, its "
+        "graph and its backprop player; then a linear SVM and a softmax classifier trained "
+        "by minibatch SGD, tuned on a validation split and tested once; all of it in "
+        "OUT/index.html.",
+    )
+    p_demo.add_argument("--out", default="out", help="output folder (default: out)")
     p_demo.add_argument(
         "--dataset", default=None, help='classifier data: "digits" (default) or "fashion-mnist"'
     )
     p_demo.add_argument("--quick", action="store_true", help="a small, fast classifier run")
+    p_demo.add_argument(
+        "--data-dir",
+        metavar="FOLDER",
+        help="the folder of Fashion-MNIST's four IDX files (default: where Debian's "
+        "dataset-fashion-mnist puts them, /usr/share/datasets/fashion-mnist)",
+    )
     p_draw = sub.add_parser(
         "draw",
         help="draw an expression's graph with its values and gradients",

@@ -25,7 +25,11 @@ import tensorgraph as tg
 from .backends import embed_image
 from .graph import is_torch_tensor, to_networkx
 
-FONT = "DejaVu Sans"
+# The font Graphviz measures every label with (the bundled DejaVu Sans, viz/backends.py),
+# then faces a browser may use instead where DejaVu Sans is not installed: the SVG keeps
+# this list as its font-family. Each fallback is narrower than DejaVu Sans, so text set
+# in it stays inside the box Graphviz measured.
+FONT = "DejaVu Sans,Bitstream Vera Sans,Liberation Sans,Arial,Helvetica,sans-serif"
 
 # One colour per role: (fill, border). Blue leaves that want a gradient and a green
 # output follow torchviz's legend; constants are grey because nothing flows back to them.
@@ -45,6 +49,7 @@ GATE_COLORS = ("#fef3c7", "#d97706")
 VALUE_COLOR = "#111827"
 GRAD_COLOR = "#dc2626"  # cs231n draws gradients in red
 MUTED = "#6b7280"
+HEATMAP_BORDER = "#9ca3af"
 NOTE_COLOR = "#374151"
 EDGE_COLOR = "#4b5563"
 
@@ -207,9 +212,20 @@ def _heatmap(a: np.ndarray, diverging: bool, images: dict[str, str]) -> str:
     from .heatmap import heatmap_png  # numpy + zlib only; imported when first needed
 
     rows = a.reshape(-1, a.shape[-1])
-    name, line = embed_image(heatmap_png(rows, diverging=diverging))
+    png = heatmap_png(rows, diverging=diverging)
+    name, line = embed_image(png)
     images[name] = line
-    return f'<TABLE BORDER="0" CELLPADDING="2"><TR><TD><IMG SRC="{name}"/></TD></TR></TABLE>'
+    # A thin frame, tight around the picture: a gradient that is mostly 0 is mostly white,
+    # and without one its blocks would float on the white node like a glitch. Graphviz
+    # sets an image's pixels at 96 per inch (0.75 pt each); a fixed-size cell keeps the
+    # frame from stretching to the width of the node.
+    w, h = (math.ceil(0.75 * int.from_bytes(png[i : i + 4], "big")) + 2 for i in (16, 20))
+    frame = f'BORDER="1" COLOR="{HEATMAP_BORDER}" FIXEDSIZE="TRUE" WIDTH="{w}" HEIGHT="{h}"'
+    return (
+        '<TABLE BORDER="0" CELLPADDING="2"><TR>'
+        f'<TD {frame} CELLPADDING="0"><IMG SRC="{name}"/></TD>'
+        "</TR></TABLE>"
+    )
 
 
 def _array_block(
@@ -436,6 +452,9 @@ def _legend(
 # ----------------------------------------------------------------------------- DOT
 
 
+HTML_LABELS = ("label", "headlabel", "taillabel")
+
+
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -444,7 +463,7 @@ def _attrs(**attrs: Any) -> str:
     """A DOT attribute list; values starting with "<" are HTML labels, the rest quoted."""
     parts = []
     for key, val in attrs.items():
-        if isinstance(val, str) and val.startswith("<") and key in ("label", "headlabel"):
+        if isinstance(val, str) and val.startswith("<") and key in HTML_LABELS:
             parts.append(f"{key}=<{val}>")
         else:
             parts.append(f"{key}={_quote(str(val))}")
@@ -471,6 +490,34 @@ def _header(rankdir: str) -> list[str]:
         "  node " + _attrs(fontname=FONT, fontsize="12", fontcolor=VALUE_COLOR),
         "  edge " + _attrs(color=EDGE_COLOR, arrowsize="0.7", fontname=FONT, fontsize="9"),
     ]
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 21st: how an edge names its operand.
+
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd']
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _tooltip(g: nx.MultiDiGraph, node: str) -> str:
+    """What a browser shows over a node: the tensor's name and shape, or the gate's op,
+    never our internal ids ("t3", "g3").
+
+    >>> import tensorgraph as tg
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    >>> g = to_networkx(x * 2)
+    >>> _tooltip(g, "t0"), _tooltip(g, "g2"), _tooltip(g, "t1")
+    ('x (2)', 'mul gate (*)', 'constant')
+    """
+    data = g.nodes[node]
+    if data["kind"] == "op":
+        return xml_text(f"{data['op']} gate ({data['symbol']})")
+    shape = fmt_shape(data["shape"])
+    name = data.get("name") or ROLE_NAMES[data["role"]]
+    return xml_text(f"{name} ({shape})" if shape else name)[: MAX_NAME + 20]
 
 
 def drawn_nodes(tensors: list[tg.Tensor]) -> int:
@@ -606,7 +653,8 @@ def to_dot(
         if data["kind"] == "tensor":
             roles.add(data["role"])
             label = tensor_label(data, show_grad, max_entries, heatmaps, images)
-            body.append(f"  {node} " + _attrs(shape="plain", label=label))
+            tip = _tooltip(g, node)
+            body.append(f"  {node} " + _attrs(shape="plain", label=label, tooltip=tip))
         else:
             ov = data.get("overlay") or {}
             fill, border = GATE_COLORS
@@ -629,6 +677,7 @@ def to_dot(
                     fontsize="14" if len(data["symbol"]) <= 2 else "12",
                     margin="0.04",
                     label=gate_label(data),
+                    tooltip=_tooltip(g, node),
                     # inches; a minimum, set by the player to the largest over its frames
                     **{k: ov[f"min_{k}"] / 72 for k in ("width", "height") if ov.get(f"min_{k}")},
                 )
@@ -639,21 +688,29 @@ def to_dot(
         lines += [f"  subgraph cluster_{k} {{", f"    graph {style}"]
         lines += ["  " + line for line in body] + ["  }"]
     for u, v, data in g.edges(data=True):
-        attrs = {}
+        attrs = {"tooltip": f"{_tooltip(g, u)} → {_tooltip(g, v)}"}
         if "index" in data and not g.nodes[v].get("commutative") and g.in_degree(v) > 1:
-            # a - b, A @ B: the order matters, so the edge says which operand it is.
-            operand = "abcdefgh"[data["index"]] if data["index"] < 8 else str(data["index"])
-            attrs = {"label": operand, "fontcolor": MUTED}
+            # a - b, A @ B: the order matters, so the edge says which operand it is (in
+            # words: letters would clash with tensors named a or b).
+            attrs.update(label=ordinal(data["index"] + 1), fontcolor=MUTED)
         ov = data.get("overlay") or {}
         if ov:
             color = ov.get("color", EDGE_COLOR)
             attrs.update(color=color, fontcolor=color, penwidth=ov.get("penwidth", 1))
+            # dir="back": the arrowhead at the input, for a gradient flowing back to it
+            # (Graphviz lays the edge out as before: only the arrowhead moves).
+            back = ov.get("dir") == "back"
+            if back:
+                attrs.update(dir="back", arrowsize="0.9")
             if ov.get("label"):
-                # An HTML label, so the text is escaped like every other; a head label, placed
-                # after layout (so a frame that labels an edge is laid out like the rest)
-                # beside the arrow into the gate.
-                attrs["headlabel"] = _font(escape(ov["label"], limit=60), _color(color))
-                attrs.update(labelfontsize="11", labeldistance="2.2", labelangle="-35")
+                # An HTML label, so the text is escaped like every other; placed after
+                # layout (so a frame that labels an edge is laid out like the rest) beside
+                # the arrowhead: at the gate going forward, at the input going back.
+                where = "taillabel" if back else "headlabel"
+                attrs[where] = _font(escape(ov["label"], limit=60), _color(color))
+                # Turned towards the gate's side of the arrowhead, clear of the box.
+                angle = "35" if back else "-35"
+                attrs.update(labelfontsize="11", labeldistance="2.2", labelangle=angle)
         lines.append(f"  {u} -> {v} " + _attrs(**attrs) if attrs else f"  {u} -> {v}")
     caption_lines = g.graph.get("caption") or []
     if isinstance(caption_lines, str):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 
 import tensorgraph as tg
 
@@ -141,6 +142,12 @@ def draw(
     >>> "grad 6" in draw(f, title="x squared").source
     True
     """
+    if not isinstance(t, tg.Tensor | nx.MultiDiGraph) and not is_torch_tensor(t):
+        raise TypeError(
+            f"draw: takes a tensorgraph (or PyTorch) tensor, the output of the graph to draw "
+            f"(or its viz.to_networkx graph); got {type(t).__name__} {_short(t)}"
+            + (": wrap numbers in tg.tensor(...) and compute with them" if _numeric(t) else "")
+        )
     graph = t
     if check and not _beyond(t, max_nodes):
         # Above max_nodes the drawing is a summary box with no node to mark, and the
@@ -157,6 +164,16 @@ def draw(
         heatmaps=heatmaps,
     )
     return Drawing(source, backend=backend)
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _numeric(value: object) -> bool:
+    """A number or an array: data, not yet a graph."""
+    return isinstance(value, int | float | complex | np.ndarray | np.number | list | tuple)
 
 
 def _beyond(t: tg.Tensor | nx.MultiDiGraph, max_nodes: int) -> bool:

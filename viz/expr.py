@@ -14,11 +14,12 @@ a message that names it, before anything runs.
 from __future__ import annotations
 
 import ast
+import difflib
 import inspect
 import keyword
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -171,6 +172,17 @@ def _has_name(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Name) for n in ast.walk(node))
 
 
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """ "did you mean w?" for the closest known name (any case), or "".
+
+    >>> _did_you_mean("ww", {"w", "x"}), _did_you_mean("W", {"w"}), _did_you_mean("q", {"w"})
+    ('did you mean w?', 'did you mean w?', '')
+    """
+    by_lower = {k.lower(): k for k in sorted(known)}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.5)
+    return f"did you mean {by_lower[close[0]]}?" if close else ""
+
+
 def _check(tree: ast.Expression, names: set[str]) -> None:
     """Walk the tree (iteratively) and refuse anything outside the whitelist."""
     stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
@@ -192,11 +204,12 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
             continue
         if isinstance(node, ast.Name):
             if node.id not in names:
-                hint = (
-                    f"; {node.id} is a function: call it, {node.id}(...)"
-                    if node.id in FUNCTIONS
-                    else f"; bind it with {node.id}=VALUE"
-                )
+                if node.id in FUNCTIONS:
+                    hint = f"; {node.id} is a function: call it, {node.id}(...)"
+                else:
+                    guess = _did_you_mean(node.id, names)
+                    bind = f"bind it with {node.id}=VALUE"
+                    hint = f"; {guess} (or {bind})" if guess else f"; {bind}"
                 raise ExpressionError(f"unknown name {node.id!r}{hint}")
             continue
         if isinstance(node, ast.BinOp):
@@ -228,8 +241,12 @@ def _check(tree: ast.Expression, names: set[str]) -> None:
                 raise ExpressionError(f"{what} not allowed ({_snippet(node.func)})")
             name = node.func.id
             if name not in FUNCTIONS:
+                # tg.maximum is max(a, b) here: the registry says how each op is spelled.
+                spelled = {i.name: i.expr for i in tg.OPS.values() if i.expr}.get(name)
+                guess = f"did you mean {spelled}?" if spelled else _did_you_mean(name, FUNCTIONS)
                 raise ExpressionError(
-                    f"unknown function {name!r}; allowed: {', '.join(sorted(FUNCTIONS))}"
+                    f"unknown function {name!r}{f' ({guess})' if guess else ''}; "
+                    f"allowed: {', '.join(sorted(FUNCTIONS))}"
                 )
             if node.keywords:
                 raise ExpressionError(

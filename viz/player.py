@@ -11,7 +11,8 @@ script, style and pictures are all in the one file.
 
 How a frame looks: the node the step is about has a thick purple border; a tensor the
 forward pass has not reached shows "?"; the edges a gate writes are coloured (blue
-forward, red backward, labelled with the gradient they carry); a gradient still waiting
+forward, red backward with the arrowhead turned round, towards the input the gradient
+flows to, labelled with the gradient they carry); a gradient still waiting
 for more contributions reads "grad so far" in orange, a final one "grad" in red.
 """
 
@@ -82,7 +83,9 @@ def frame_graph(g: nx.MultiDiGraph, frame: Frame) -> nx.MultiDiGraph:
             data["overlay"] = ov
     color = BACKWARD_EDGE if frame.phase == "backward" else FORWARD_EDGE
     for u, v, k in frame.edges:
-        edge_ov = {"color": color, "penwidth": 2.5}
+        edge_ov: dict[str, Any] = {"color": color, "penwidth": 2.5}
+        if frame.phase == "backward":
+            edge_ov["dir"] = "back"  # the arrow points the way the gradient flows
         if (u, v, k) in frame.edge_labels:
             edge_ov["label"] = frame.edge_labels[(u, v, k)]
         out.edges[u, v, k]["overlay"] = edge_ov
@@ -348,7 +351,8 @@ def _scoped_svg(svg: str, prefix: str) -> str:
 
 
 _STYLE = """
-body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 0; color: #111827; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif;
+       margin: 0; color: #111827; }
 header, #controls, #caption { max-width: 1100px; margin: 0 auto; padding: 0 16px; }
 header h1 { font-size: 20px; margin: 14px 0 4px; }
 header p { margin: 0 0 8px; color: #6b7280; font-size: 13px; }

@@ -105,8 +105,14 @@ def _mlp_settings(dataset: str, quick: bool) -> Settings:
     return Settings(grid, {"hidden_sizes": (256,), "epochs": 20, "batch_size": 128})
 
 
-def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
+def load_split(
+    dataset: str, quick: bool = False, seed: int = 0, data_dir: str | Path | None = None
+) -> Split:
     """Load, split and preprocess ``dataset`` ("digits" or "fashion-mnist").
+
+    ``data_dir`` is the folder of Fashion-MNIST's four IDX files (default: where Debian's
+    ``dataset-fashion-mnist`` puts them); a missing or damaged file raises an error that
+    says how to get them.
 
     >>> s = load_split("digits")
     >>> len(s.y_train), len(s.y_val), len(s.y_test)
@@ -125,7 +131,7 @@ def load_split(dataset: str, quick: bool = False, seed: int = 0) -> Split:
             "scikit-learn's 8x8 digits (UCI optdigits test set), stratified 60/20/20 split",
         )
     elif dataset == "fashion-mnist":
-        X, y, X_test, y_test = tg.data.load_fashion_mnist()
+        X, y, X_test, y_test = tg.data.load_fashion_mnist(data_dir)
         X_train, X_val, _, y_train, y_val, _ = tg.data.train_val_test_split(
             X, y, val=10000, test=0, seed=seed
         )
@@ -167,6 +173,7 @@ def _search(Model: type, split: Split, settings: Settings) -> Trained:
         split.y_train,
         split.X_val,
         split.y_val,
+        progress=True,  # the demo shows its progress bars
         **settings.fixed,
     )
     seconds = time.perf_counter() - start
@@ -263,6 +270,21 @@ def _torch_section(svgs: tuple[Path, Path] | None) -> str:
     )
 
 
+def with_article(name: str) -> str:
+    """A class name with "a" or "an" in front, as it is read aloud.
+
+    >>> [with_article(n) for n in ("8", "1", "11", "18", "Ankle boot", "Trouser", "T-shirt/top")]
+    ['an 8', 'a 1', 'an 11', 'an 18', 'an Ankle boot', 'a Trouser', 'a T-shirt/top']
+    """
+    word = name.strip()
+    if word[:1].isdigit():  # eight, eleven, eighteen, eighty...: said with a vowel
+        number = word.split()[0]
+        vowel = number[0] == "8" or (len(number) in (2, 5) and number.startswith(("11", "18")))
+    else:
+        vowel = word[:1].lower() in "aeiou"
+    return f"{'an' if vowel else 'a'} {word}"
+
+
 def _svg_inline(path: Path) -> str:
     """An SVG file's <svg> element, to paste into HTML (XML prologue and DOCTYPE dropped)."""
     text = path.read_text(encoding="utf-8")
@@ -357,12 +379,16 @@ def run_demo(
     dataset: str | None = "digits",
     quick: bool = False,
     lecture: bool = True,
+    data_dir: str | Path | None = None,
+    split: Split | None = None,
 ) -> Path:
     """Train both linear classifiers on ``dataset`` and write ``out/index.html``.
 
     ``dataset`` is "digits" (the default, offline, under a minute) or "fashion-mnist"
-    (Debian's package, a few minutes). ``quick=True`` uses a small grid and few epochs
-    (for tests). ``lecture=False`` reuses ``out/lecture_backward.svg`` when the
+    (Debian's package, or the four IDX files in ``data_dir``; a few minutes). The data
+    is loaded (and checked) before anything is written; ``split``, from
+    :func:`load_split`, skips the loading. ``quick=True`` uses a small grid and few
+    epochs (for tests). ``lecture=False`` reuses ``out/lecture_backward.svg`` when the
     ``tensorgraph demo`` command has drawn it already. Returns the path of ``index.html``.
 
     >>> path = run_demo("out", quick=True)  # doctest: +SKIP
@@ -370,9 +396,11 @@ def run_demo(
     dataset = dataset or "digits"
     if dataset not in DATASETS:
         raise ValueError(f"run_demo: unknown dataset {dataset!r}; choose one of {DATASETS}")
+    started = time.perf_counter()
+    if split is None:  # first: a missing dataset fails before any file is written
+        split = load_split(dataset, quick=quick, data_dir=data_dir)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
     print(f"== tensorgraph demo on {dataset}{' (quick)' if quick else ''}: writing {out}/")
 
     lecture_svg = lecture_graph_svg(out, lecture)
@@ -380,7 +408,6 @@ def run_demo(
     print(f"wrote {player}")
     torch_svgs = torch_lecture_svgs(out)  # PyTorch's graph of the slide, if torch is here
 
-    split = load_split(dataset, quick=quick)
     print(
         f"data: {split.source}\n"
         f"      train {len(split.y_train)}, validation {len(split.y_val)}, "
@@ -432,7 +459,11 @@ def run_demo(
     # One SVM training step on 4 training examples, forward and backward, drawn.
     step = svm.loss(split.X_train[:4], split.y_train[:4])
     step.backward()
-    step_svg = render(step, out / "svm_step.svg", title="one SVM training step on 4 examples")
+    # Top to bottom: about 800 pt wide, so the page shows it at full size, every number
+    # readable (left to right it is 1,900 pt, shrunk to a third on the page).
+    step_svg = render(
+        step, out / "svm_step.svg", title="one SVM training step on 4 examples", rankdir="TB"
+    )
     svm.W.grad = svm.b.grad = None
     # Both graphs written back as code (tg.flat_code), for the report's "as code" section.
     codes = (tg.flat_code(lecture_graph()), tg.flat_code(step, max_literal=16))
@@ -488,17 +519,11 @@ def _write_html(
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    grids = []
-    for t in trained:
-        names = [k for k in t.search.table[0] if k != "error"]
-        cells = [names] + [
-            [f"{row[k]:.4g}" if isinstance(row[k], float) else str(row[k]) for k in names]
-            for row in t.search.table
-        ]
-        grids.append(
-            f"<details><summary>{esc(t.name)}: every setting tried</summary>"
-            f"{table(cells)}</details>"
-        )
+    grids = [
+        f"<details><summary>{esc(t.name)}: every setting tried</summary>"
+        f"{t.search._repr_html_()}</details>"  # the table Jupyter shows
+        for t in trained
+    ]
 
     true_hard = split.classes[int(split.y_test[hard])]
     sections = [
@@ -579,7 +604,7 @@ def _write_html(
         (
             "SVM vs. softmax",
             f"<p>The trained softmax model's scores for the test image it is least sure "
-            f"about (test #{hard}, a {esc(true_hard)}), through both losses.</p>"
+            f"about (test #{hard}, {esc(with_article(true_hard))}), through both losses.</p>"
             + img(pictures["svm_vs_softmax"], "svm vs softmax"),
         ),
         (

@@ -200,7 +200,10 @@ def lecture_demo(out: Path) -> int:
     print(f"tensorgraph: f = {f:g}, grad [x, y, z, w] = {[round(g, 12) for g in grads]}")
     ref = torch_lecture_example()
     if ref is None:
-        print("pytorch:     not installed (pip install torch==2.13.0 to compare)")
+        print(
+            "pytorch:     not installed; to compare, run `python3 dev.py demo --with-torch` "
+            "(or pip install torch==2.13.0)"
+        )
     else:
         print(f"pytorch:     f = {ref[0]:g}, grad [x, y, z, w] = {ref[1]}")
     try:

@@ -60,6 +60,19 @@ def _names(class_names: Sequence[str] | None, k: int) -> list[str]:
     return [str(c) for c in class_names]
 
 
+def running_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """The mean of the last ``window`` values at each step (fewer at the start), so the
+    smoothed curve starts where the values do.
+
+    >>> running_mean(np.array([4.0, 2.0, 0.0, 2.0]), 2).tolist()
+    [4.0, 3.0, 1.0, 1.0]
+    """
+    sums = np.cumsum(np.insert(np.asarray(values, dtype=np.float64), 0, 0.0))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
 def _history(history: Any, *keys: str) -> np.ndarray:
     """One series of a classifier's ``history_`` (a dict), under the first key it has."""
     if not isinstance(history, Mapping):
@@ -96,8 +109,7 @@ def loss_curve(history: Any, path: str | Path, title: str = "training") -> Path:
     ax.plot(steps, loss, lw=0.8, alpha=0.45, color="#1f77b4", label="minibatch loss")
     window = max(1, loss.size // 25)
     if window > 1:
-        smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
-        ax.plot(steps[window - 1 :], smooth, lw=2, color="#1f77b4", label=f"mean of {window}")
+        ax.plot(steps, running_mean(loss, window), lw=2, color="#1f77b4", label=f"mean of {window}")
     ax.set(xlabel="SGD step", ylabel="loss L = data loss + λR(W)", title=f"{title}: loss")
     if loss.min() > 0 and loss.max() / loss.min() > 20:
         ax.set_yscale("log")
@@ -106,14 +118,15 @@ def loss_curve(history: Any, path: str | Path, title: str = "training") -> Path:
 
     for series, label, style in ((train_acc, "train", "o-"), (val_acc, "validation", "s-")):
         if series.size:
-            ax2.plot(np.arange(1, series.size + 1), series, style, ms=3, label=label)
+            # The last value in the legend, not in a text box the curve could run through.
+            shown = f"{label} (last {series[-1]:.3f})"
+            ax2.plot(np.arange(1, series.size + 1), series, style, ms=3, label=shown)
     ax2.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy per epoch")
     ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.grid(alpha=0.3)
     if train_acc.size or val_acc.size:
-        ax2.legend(frameon=False, loc="lower right")
-        last = [f"{n} {s[-1]:.3f}" for n, s in (("train", train_acc), ("val", val_acc)) if s.size]
-        ax2.text(0.02, 0.97, "last: " + ", ".join(last), transform=ax2.transAxes, va="top")
+        # Accuracy climbs towards the top: the legend goes where the curves are not.
+        ax2.legend(frameon=True, framealpha=0.9, edgecolor="none", loc="best")
     fig.tight_layout()
     return _save(fig, path)
 
@@ -155,10 +168,14 @@ def templates(
             continue
         img = W[i].reshape(image_shape)
         lim = float(np.abs(img).max()) or 1.0
-        ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        shown = ax.imshow(img / lim, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
         ax.set_title(names[i], fontsize=10)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    # One colour bar for all: each template is scaled to its own largest |weight|.
+    bar = fig.colorbar(shown, ax=list(axes), fraction=0.025, pad=0.02, ticks=[-1, 0, 1])
+    bar.ax.set_yticklabels(["−max\n(lowers\nthe score)", "0", "+max\n(raises\nthe score)"])
+    bar.set_label("weight ÷ its template's largest |weight|", fontsize=9)
     return _save(fig, path)
 
 
@@ -436,8 +453,11 @@ def pixel_view(
     bars = ax2.barh(range(len(order))[::-1], p[order] * 100, color=colours)
     ax2.bar_label(bars, [f"{100 * p[i]:.1f}% {names[i]}" for i in order], padding=3)
     ax2.set_yticks([])
+    # Room on the right for the labels, but the axis itself stops at 100%.
     ax2.set_xlim(0, 135)
-    ax2.set_xlabel("predicted probability (%)")
+    ax2.set_xticks(range(0, 101, 20))
+    ax2.spines["bottom"].set_bounds(0, 100)
+    ax2.set_xlabel("predicted probability (%)", x=100 / 135 / 2)
     truth = f" (true: {names[true_label]}, in green)" if true_label is not None else ""
     ax2.set_title("what the classifier says" + truth)
     for spine in ("top", "right"):
