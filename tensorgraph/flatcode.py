@@ -108,8 +108,9 @@ def _float_text(v: np.floating) -> str:
 
 
 def _literal(value: Any) -> ast.expr | None:
-    """``value`` as an expression (numbers, None, bools, tuples, slices), else None."""
-    if value is None or value is Ellipsis:
+    """``value`` as an expression (numbers, None, bools, words such as a dtype's name,
+    tuples, slices), else None."""
+    if value is None or value is Ellipsis or isinstance(value, str):
         return ast.Constant(value)
     if isinstance(value, bool | np.bool_ | int | np.integer | float | np.floating):
         expr = ast.parse(_number_text(value), mode="eval").body
@@ -173,7 +174,11 @@ def describe(value: Any) -> str:
 
     >>> describe(-12.0), describe(np.array([1.0, 2.5])), describe(np.ones((3, 4)))
     ('-12', '(2,) [1, 2.5]', '(3, 4) min 1, mean 1, max 1')
+    >>> describe([np.zeros(2), np.ones((1, 2))])  # one gradient per input of cat or stack
+    '[(2,) [0, 0]; (1, 2) [[1, 1]]]'
     """
+    if isinstance(value, list | tuple):
+        return "[" + "; ".join(describe(v) for v in value) + "]"
     a = np.asarray(value)
     dtype = "" if a.dtype in (np.float64, np.int64) else f" {a.dtype.name}"
     if a.ndim == 0:

@@ -305,6 +305,11 @@ def pow(x: Array, exponent: float) -> Forward:  # noqa: A001 - mirrors tg.pow / 
     methods=("__pow__", "__rpow__"),
     torch="torch.pow",
     domain="positive",
+    code="""
+out = np.power(a, b)
+da = np.where(b == 0, 0, g * (b * np.power(a, b - 1)))
+db = np.where((a == 0) & (b >= 0), 0, g * (out * np.log(a)))
+""",
 )
 def power(a: Array, b: Array, *, needs_grad: tuple[bool, bool] = (True, True)) -> Forward:
     """Elementwise ``a ** b`` where the exponent is a tensor too (``x ** y``, ``2 ** x``).
@@ -618,6 +623,10 @@ def abs(x: Array) -> Forward:  # noqa: A001
     expr="leaky_relu",
     kink=_sign_kink,
     torch="torch.nn.functional.leaky_relu",
+    code="""
+out = np.where(x > 0, x, x * negative_slope)
+dx = np.where(x > 0, g, g * negative_slope)
+""",
 )
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Forward:
     """Elementwise ``x`` where ``x > 0``, else ``negative_slope * x``; at exactly 0 the
@@ -646,6 +655,16 @@ def _clamp_kink(ins: list[np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
     expr="clamp",
     kink=_clamp_kink,
     torch="torch.clamp",
+    code="""
+out = x if min is None else np.maximum(x, min)
+out = out if max is None else np.minimum(out, max)
+if min is None:
+    dx = g * (x <= max)
+elif max is None:
+    dx = g * (x >= min)
+else:
+    dx = g * ((x >= min) & (x <= max))
+""",
 )
 def clamp(x: Array, min: float | None = None, max: float | None = None) -> Forward:  # noqa: A002
     """Each entry limited to ``[min, max]`` (either bound may be None); ``tg.clip`` too.
@@ -684,6 +703,7 @@ clip = clamp  # numpy's name for the same op (np.clip); one registry entry, tg.O
     expr="where",
     reads_data=False,
     torch="torch.where",
+    code="out = np.where(cond, a, b); da = np.where(cond, g, 0); db = np.where(cond, 0, g)",
 )
 def where(cond: Any, a: Array, b: Array) -> Forward:
     """``a`` where ``cond`` is True, else ``b``, with broadcasting, as ``torch.where``.
@@ -796,6 +816,13 @@ def _shifted(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarr
     methods=("logsumexp",),
     expr="logsumexp",
     torch="torch.logsumexp",
+    code="""
+m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+m = np.where(np.isfinite(m), m, 0)
+kept = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+out = kept if keepdims else np.squeeze(kept, axis=axis)
+dx = g.reshape(kept.shape) * np.exp(x - kept)
+""",
 )
 def logsumexp(x: Array, axis: Axis = None, keepdims: bool = False) -> Forward:
     """``log(sum(exp(x)))`` over all entries or along ``axis``, computed stably.
@@ -853,6 +880,14 @@ def _spread(x: np.ndarray, axis: Axis, correction: float, keepdims: bool, root: 
     methods=("var",),
     expr="var",
     torch="torch.var",
+    code="""
+mean = x.mean(axis=axis, keepdims=True)
+diff = x - mean
+dof = max(x.size // mean.size - correction, 0.0)
+kept = (diff * diff).sum(axis=axis, keepdims=True) / dof
+out = kept if keepdims else np.squeeze(kept, axis=axis)
+dx = g.reshape(kept.shape) * (2 / dof if dof else np.inf) * (x - mean)
+""",
 )
 def var(x: Array, axis: Axis = None, correction: float = 1, keepdims: bool = False) -> Forward:
     """Variance over all entries or along ``axis``, divided by ``n - correction``.
@@ -874,6 +909,15 @@ def var(x: Array, axis: Axis = None, correction: float = 1, keepdims: bool = Fal
     methods=("std",),
     expr="std",
     torch="torch.std",
+    code="""
+mean = x.mean(axis=axis, keepdims=True)
+diff = x - mean
+dof = max(x.size // mean.size - correction, 0.0)
+kept = np.sqrt((diff * diff).sum(axis=axis, keepdims=True) / dof)
+out = kept if keepdims else np.squeeze(kept, axis=axis)
+gk = np.where(kept == 0, 0, g.reshape(kept.shape) / (2 * kept))  # 0 where std is 0, as torch
+dx = gk * (2 / dof if dof else np.inf) * (x - mean)
+""",
 )
 def std(x: Array, axis: Axis = None, correction: float = 1, keepdims: bool = False) -> Forward:
     """Standard deviation, ``sqrt(var(x, axis, correction))``; at zero spread its
@@ -1043,6 +1087,7 @@ def cos(x: Array) -> Forward:
     expr="log1p",
     torch="torch.log1p",
     domain="positive",
+    code="out = np.log1p(x); dx = g / (1 + x)",
 )
 def log1p(x: Array) -> Forward:
     """Elementwise ``log(1 + x)``, exact for tiny ``x`` where ``log(1 + x)`` rounds to 0.
@@ -1063,6 +1108,7 @@ def log1p(x: Array) -> Forward:
     methods=("expm1",),
     expr="expm1",
     torch="torch.expm1",
+    code="out = np.expm1(x); dx = g * (out + 1)",
 )
 def expm1(x: Array) -> Forward:
     """Elementwise ``exp(x) - 1``, exact for tiny ``x``.
@@ -1093,6 +1139,12 @@ def _softmax_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     methods=("softmax",),
     expr="softmax",
     torch="torch.softmax",
+    code="""
+ax = () if x.ndim == 0 else axis
+e = np.exp(x - np.max(x, axis=ax, keepdims=True, initial=-np.inf))
+out = e / e.sum(axis=ax, keepdims=True)
+dx = out * (g - (g * out).sum(axis=ax, keepdims=True))
+""",
 )
 def softmax(x: Array, axis: Axis = -1) -> Forward:
     """``exp(x) / sum(exp(x))`` along ``axis`` (default the last), shifted by the
@@ -1118,6 +1170,13 @@ def softmax(x: Array, axis: Axis = -1) -> Forward:
     methods=("log_softmax",),
     expr="log_softmax",
     torch="torch.log_softmax",
+    code="""
+ax = () if x.ndim == 0 else axis
+m = np.max(x, axis=ax, keepdims=True, initial=-np.inf)
+shifted = x - np.where(np.isfinite(m), m, 0)
+out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
+dx = g - np.exp(out) * g.sum(axis=ax, keepdims=True)
+""",
 )
 def log_softmax(x: Array, axis: Axis = -1) -> Forward:
     """``x - logsumexp(x)`` along ``axis`` (default the last): the log of the softmax,
@@ -1400,6 +1459,10 @@ def _shape_list(arrays: Sequence[np.ndarray]) -> str:
     expr="cat",
     reads_data=False,
     torch="torch.cat",
+    code="""
+out = np.concatenate(tensors, axis=axis)
+dtensors = np.split(g, np.cumsum([t.shape[axis] for t in tensors])[:-1], axis=axis)
+""",
 )
 def cat(tensors: Arrays, axis: int = 0) -> Forward:
     """Join tensors end to end along an existing ``axis`` (``np.concatenate``, ``torch.cat``).
@@ -1438,6 +1501,7 @@ def cat(tensors: Arrays, axis: int = 0) -> Forward:
     expr="stack",
     reads_data=False,
     torch="torch.stack",
+    code="out = np.stack(tensors, axis=axis); dtensors = list(np.moveaxis(g, axis, 0))",
 )
 def stack(tensors: Arrays, axis: int = 0) -> Forward:
     """Tensors of one shape stacked along a new ``axis`` (``np.stack``, ``torch.stack``).
@@ -1468,6 +1532,7 @@ def stack(tensors: Arrays, axis: int = 0) -> Forward:
     expr="squeeze",
     reads_data=False,
     torch="torch.squeeze",
+    code="out = np.squeeze(x, axis=axis); dx = g.reshape(x.shape)",
 )
 def squeeze(x: Array, axis: Axis = None) -> Forward:
     """Drop axes of size 1: all of them, or those ``axis`` names (each must have size 1).
@@ -1498,6 +1563,7 @@ def squeeze(x: Array, axis: Axis = None) -> Forward:
     expr="unsqueeze",
     reads_data=False,
     torch="torch.unsqueeze",
+    code="out = np.expand_dims(x, axis); dx = g.reshape(x.shape)",
 )
 def unsqueeze(x: Array, axis: int | tuple[int, ...]) -> Forward:
     """A new axis of size 1 at position ``axis`` of the result (``np.expand_dims``).
@@ -1531,6 +1597,11 @@ def unsqueeze(x: Array, axis: int | tuple[int, ...]) -> Forward:
     expr="flatten",
     reads_data=False,
     torch="torch.flatten",
+    code="""
+s, e = start % max(x.ndim, 1), end % max(x.ndim, 1)
+out = x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :]) if x.ndim else x.reshape(1)
+dx = g.reshape(x.shape)
+""",
 )
 def flatten(x: Array, start: int = 0, end: int = -1) -> Forward:
     """Axes ``start`` to ``end`` (both included) merged into one, as ``torch.flatten``
@@ -1559,6 +1630,7 @@ def flatten(x: Array, start: int = 0, end: int = -1) -> Forward:
     expr="astype",
     reads_data=False,
     torch="torch.Tensor.to",
+    code="out = x.astype(dtype); dx = g.astype(x.dtype)",
 )
 def astype(x: Array, dtype: Any) -> Forward:
     """The entries in another float dtype; ``t.float()`` (float32) and ``t.double()``
