@@ -1249,7 +1249,10 @@ def transpose(x: Array, axes: tuple[int, ...] | None = None) -> Forward:
     >>> tg.transpose(tg.tensor([[1.0, 2.0, 3.0]])).shape
     (3, 1)
     """
-    perm = tuple(axes) if axes is not None else tuple(reversed(range(x.ndim)))
+    if axes is None:  # x.T, the common case: reversed axes, its own inverse
+        perm = tuple(range(x.ndim - 1, -1, -1))
+        return x.transpose(), lambda g: (g.transpose(),), {"axes": perm}
+    perm = tuple(axes)
     if sorted(_axes(perm, x.ndim)) != list(range(x.ndim)):
         hint = ""
         if len(perm) == 2:  # PyTorch's transpose(dim0, dim1) swaps two axes

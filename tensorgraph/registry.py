@@ -260,12 +260,6 @@ def _public(
     wants_needs = "needs_grad" in inspect.signature(forward).parameters
     broadcasting = kind == "elementwise" and len(names) > 1
 
-    def run(tensors: tuple[Tensor, ...], arguments: list[Any], extra: dict[str, Any]) -> Any:
-        try:
-            return forward(*arguments, **extra)
-        except (ValueError, TypeError, IndexError) as err:
-            raise _named(err, name, tensors, broadcasting) from None
-
     fast = all(is_input) and not any(variadic) and not wants_needs
 
     # The hot paths (a + b, exp(x)): every parameter an input, one or two of them.
@@ -291,35 +285,43 @@ def _public(
             raise _named(err, name, (x,), broadcasting) from None
         return _new(Tensor, out, name, (x,), rule, None)
 
+    inputs_at = [i for i, inp in enumerate(is_input) if inp]
+    attrs_at = [i for i, inp in enumerate(is_input) if not inp]
+    sequence = any(variadic)
+
     def general(*args: Any, **kwargs: Any) -> Tensor:
-        values = _bind(name, names, where, defaults, args, kwargs)
-        tensors: tuple[Tensor, ...] = ()
-        for i, value in enumerate(values):
-            if variadic[i]:
-                if isinstance(value, Tensor | np.ndarray) or not isinstance(value, Sequence):
-                    raise TypeError(
-                        f"{name}: {names[i]} must be a list or tuple of tensors, "
-                        f"got {type(value).__name__}"
-                    )
-                tensors = _operands(name, tuple(value))
-            elif is_input[i]:
-                tensors += (value,)
-        if not any(variadic):
-            tensors = _operands(name, tensors)
-        arrays = iter([t._data for t in tensors])
-        arguments = [
-            [t._data for t in tensors] if variadic[i] else next(arrays) if is_input[i] else v
-            for i, v in enumerate(values)
-        ]
+        # Every argument in parameter order (a call that gives them all by position, as
+        # the Tensor methods do, needs no binding).
+        if kwargs or len(args) != len(names):
+            values = _bind(name, names, where, defaults, args, kwargs)
+        else:
+            values = list(args)
+        if sequence:
+            (i,) = inputs_at
+            given = values[i]
+            if isinstance(given, Tensor | np.ndarray) or not isinstance(given, Sequence):
+                raise TypeError(
+                    f"{name}: {names[i]} must be a list or tuple of tensors, "
+                    f"got {type(given).__name__}"
+                )
+            tensors = _operands(name, tuple(given))
+            values[i] = [t._data for t in tensors]
+        else:
+            tensors = tuple(values[i] for i in inputs_at)
+            if any(type(t) is not Tensor for t in tensors):
+                tensors = _operands(name, tensors)
+            for i, t in zip(inputs_at, tensors, strict=True):
+                values[i] = t._data
         extra = {"needs_grad": tuple(t.requires_grad for t in tensors)} if wants_needs else {}
-        result = run(tensors, arguments, extra)
+        try:
+            result = forward(*values, **extra)
+        except (ValueError, TypeError, IndexError) as err:
+            raise _named(err, name, tensors, broadcasting) from None
         if len(result) == 3:
             out, rule, attrs = result
         else:
             out, rule = result
-            attrs = {
-                n: _frozen(v) for n, v, inp in zip(names, values, is_input, strict=True) if not inp
-            }
+            attrs = {names[i]: _frozen(values[i]) for i in attrs_at}
         return _new(Tensor, out, name, tensors, rule, attrs)
 
     public = binary if fast and len(names) == 2 else unary if fast and len(names) == 1 else general
@@ -330,10 +332,15 @@ def _public(
     return public
 
 
+_PLAIN = (int, float, bool, str, type(None))  # attributes kept as they are, at once
+
+
 def _frozen(value: Any) -> Any:
     """An attribute as the record keeps it: a list becomes a tuple and an array a
     read-only copy, so a later change to the caller's object cannot change the record
     (``viz.check`` re-runs ops from it, gradcheck reads kinks from it)."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     if isinstance(value, np.ndarray):

@@ -110,8 +110,10 @@ def _cast(arr: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
     return out
 
 
-def _axis_keywords(axis: Axis, keepdims: bool, torch_names: dict[str, Any]) -> dict[str, Any]:
-    """A reduction method's arguments, with PyTorch's ``dim``/``keepdim`` as synonyms."""
+def _axis_args(axis: Axis, keepdims: bool, torch_names: dict[str, Any]) -> tuple[Axis, bool]:
+    """A reduction method's (axis, keepdims), with PyTorch's ``dim``/``keepdim`` as synonyms."""
+    if not torch_names:
+        return axis, keepdims
     given = {"axis": axis, "keepdims": keepdims}
     for key, value in torch_names.items():
         ours = {"dim": "axis", "keepdim": "keepdims"}.get(key)
@@ -120,7 +122,7 @@ def _axis_keywords(axis: Axis, keepdims: bool, torch_names: dict[str, Any]) -> d
         if given[ours] is not (None if ours == "axis" else False):
             raise TypeError(f"got both {ours} and {key}; give one")
         given[ours] = value
-    return given
+    return given["axis"], given["keepdims"]
 
 
 # The ufuncs of numpy's operators, with the Tensor operator that records each one when the
@@ -518,19 +520,19 @@ class Tensor:
 
     def sum(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
         """``tg.sum(self, axis, keepdims)``; PyTorch's ``dim``, ``keepdim`` work too."""
-        return ops.sum(self, **_axis_keywords(axis, keepdims, dim))
+        return ops.sum(self, *_axis_args(axis, keepdims, dim))
 
     def mean(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
         """``tg.mean(self, axis, keepdims)``; PyTorch's ``dim``, ``keepdim`` work too."""
-        return ops.mean(self, **_axis_keywords(axis, keepdims, dim))
+        return ops.mean(self, *_axis_args(axis, keepdims, dim))
 
     def max(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
         """``tg.max(self, axis, keepdims)``, the reduction (``tg.maximum`` is the gate)."""
-        return ops.max(self, **_axis_keywords(axis, keepdims, dim))
+        return ops.max(self, *_axis_args(axis, keepdims, dim))
 
     def min(self, axis: Axis = None, keepdims: bool = False, **dim: Any) -> Tensor:
         """``tg.min(self, axis, keepdims)``, the reduction (``tg.minimum`` is the gate)."""
-        return ops.min(self, **_axis_keywords(axis, keepdims, dim))
+        return ops.min(self, *_axis_args(axis, keepdims, dim))
 
     def exp(self) -> Tensor:
         """``tg.exp(self)``."""
@@ -642,7 +644,7 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """The tensor with its axes reversed (a transpose op)."""
-        return ops.transpose(self)
+        return ops.transpose(self, None)
 
     # ----- backward -----
 
