@@ -177,6 +177,26 @@ def _one_kind(where: str, values: list[Any], name: str) -> np.ndarray:
     return arr
 
 
+def _training_data(
+    where: str, X: Any, y: Any, X_val: Any, y_val: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``fit`` (named ``where``) trains on, checked: X, the classes in sorted order
+    and y as their indices 0..K-1. A classifier and the neural network share it.
+
+    >>> X, classes, yi = _training_data("fit", [[0.0], [1.0]], ["b", "a"], None, None)
+    >>> classes.tolist(), yi.tolist()
+    (['a', 'b'], [1, 0])
+    """
+    X = _features(where, X)
+    y = _targets(where, y, len(X))
+    classes, yi = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"{where}: y holds one class only ({classes[0].item()!r}); need 2 or more")
+    if (X_val is None) != (y_val is None):
+        raise ValueError(f"{where}: pass both X_val and y_val, or neither")
+    return X, classes, yi
+
+
 @dataclass(eq=False, kw_only=True)
 class LinearClassifier:
     """The shared base of :class:`LinearSVM` and :class:`SoftmaxClassifier`.
@@ -336,17 +356,8 @@ class LinearClassifier:
         >>> len(clf.history_["loss"]), clf.score(X, y)
         (5, 1.0)
         """
-        where = f"{type(self).__name__}.fit"
-        X = _features(where, X)
+        X, classes, yi = _training_data(f"{type(self).__name__}.fit", X, y, X_val, y_val)
         n, d = X.shape
-        y = _targets(where, y, n)
-        classes, yi = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"{where}: y holds one class only ({classes[0].item()!r}); need 2 or more"
-            )
-        if (X_val is None) != (y_val is None):
-            raise ValueError(f"{where}: pass both X_val and y_val, or neither")
 
         rng = np.random.default_rng(self.seed)
         k, dtype = len(classes), X.dtype

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .linear import LinearClassifier, _check_count, _check_float, _features, _targets
+from .linear import LinearClassifier, _check_count, _check_float, _features, _training_data
 from .losses import l2, softmax_loss
 from .modes import no_grad
 from .nn.modules import MLP, Linear
@@ -161,24 +161,16 @@ class MLPClassifier:
         6
         """
         where = "MLPClassifier.fit"
-        X = _features(where, X)
+        X, classes, yi = _training_data(where, X, y, X_val, y_val)
         n, d = X.shape
-        y = _targets(where, y, n)
-        classes, yi = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"{where}: y holds one class only ({classes[0].item()!r}); need 2 or more"
-            )
-        if (X_val is None) != (y_val is None):
-            raise ValueError(f"{where}: pass both X_val and y_val, or neither")
         rng = np.random.default_rng(self.seed)
         sizes = [d, *self.hidden_sizes, len(classes)]
         self.model_ = MLP(sizes, activation=self.activation, dtype=X.dtype, generator=rng)
         self.classes_, self.n_features_in_ = classes, d
         val = None
         if X_val is not None:
-            X_val = self._check_X(where, X_val)
-            val = (X_val, self._encode(where, y_val, len(X_val)))
+            X_val = self._check_X("fit", X_val, name="X_val")
+            val = (X_val, self._encode("fit", y_val, len(X_val), name="y_val"))
         opt: Optimizer
         if self.optimizer == "adam":
             opt = Adam(self.model_.parameters(), lr=self.learning_rate)
@@ -235,12 +227,12 @@ class MLPClassifier:
 
     # ----- prediction -----
 
-    def _check_X(self, where: str, X: Any) -> np.ndarray:
+    def _check_X(self, where: str, X: Any, name: str = "X") -> np.ndarray:
         self._check_fitted(where)
-        X = _features(f"MLPClassifier.{where}", X)
+        X = _features(f"MLPClassifier.{where}", X, name)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"MLPClassifier.{where}: X has {X.shape[1]} features per row, "
+                f"MLPClassifier.{where}: {name} has {X.shape[1]} features per row, "
                 f"the classifier was trained on {self.n_features_in_}"
             )
         return X.astype(self.model_[0].weight.dtype, copy=False)
