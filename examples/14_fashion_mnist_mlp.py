@@ -68,6 +68,7 @@ def main(out: Path, quick: bool) -> None:
     print("wrote", plots.templates(
         W1[:20], (28, 28), out / "fashion_first_layer.png", [f"unit {i}" for i in range(20)],
         title="first-layer weights: what 20 of the 256 hidden units look for",
+        raises="the unit's input",
     ))  # fmt: skip
 
     try:

@@ -176,7 +176,9 @@ def test_templates_have_a_colour_bar(tmp_path, figures) -> None:
     bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     assert len(bars) == 1
     ticks = [t.get_text() for t in bars[0].get_yticklabels()]
-    assert ticks[1] == "0" and "raises" in ticks[2] and "lowers" in ticks[0]
+    assert ticks == ["−max", "0", "+max"]
+    label = bars[0].get_ylabel()
+    assert "red raises the score, blue lowers it" in label and "largest |weight|" in label
     # Each template is scaled to its own largest |weight|: all reach ±1 on the bar.
     images = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(images) == 10

@@ -313,6 +313,7 @@ def _neural_network(out: Path, split: Split, network: Trained) -> tuple[str, str
         out / "first_layer_MLPClassifier.png",
         [f"unit {i}" for i in range(shown)],
         title=f"first-layer weights: what {shown} of the {len(W1)} hidden units look for",
+        raises="the unit's input",
     )
     run = moons.train_moons()
     boundary = plots.decision_boundary(

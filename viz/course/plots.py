@@ -140,11 +140,13 @@ def templates(
     path: str | Path,
     class_names: Sequence[str] | None = None,
     title: str = "rows of W as images (templates)",
+    raises: str = "the score",
 ) -> Path:
     """Each row of W (K x D) reshaped to an image: the template its class score matches.
 
-    Red pixels raise the class score, blue ones lower it; each template has its own
-    symmetric colour scale, as cs231n rescales each one.
+    Red pixels raise the class score (``raises`` names what a row's weights feed: a
+    hidden unit's input, for a network's first layer), blue ones lower it; each template
+    has its own symmetric colour scale, as cs231n rescales each one.
 
     >>> import numpy as np, tempfile, os
     >>> W = np.random.default_rng(0).normal(size=(3, 16))
@@ -171,11 +173,14 @@ def templates(
         shown = ax.imshow(img / lim, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
         ax.set_title(names[i], fontsize=10)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    fig.tight_layout(rect=(0, 0, 0.88, 1))
     # One colour bar for all: each template is scaled to its own largest |weight|.
     bar = fig.colorbar(shown, ax=list(axes), fraction=0.025, pad=0.02, ticks=[-1, 0, 1])
-    bar.ax.set_yticklabels(["−max\n(lowers\nthe score)", "0", "+max\n(raises\nthe score)"])
-    bar.set_label("weight ÷ its template's largest |weight|", fontsize=9)
+    bar.ax.set_yticklabels(["−max", "0", "+max"])
+    bar.set_label(
+        f"red raises {raises}, blue lowers it\n(weight ÷ its template's largest |weight|)",
+        fontsize=9,
+    )
     return _save(fig, path)
 
 
