@@ -177,6 +177,26 @@ def _one_kind(where: str, values: list[Any], name: str) -> np.ndarray:
     return arr
 
 
+def _check_momentum_seed_verbose(where: str, model: Any) -> None:
+    """Check (and normalise) the training settings a classifier and the network share.
+
+    >>> class M:
+    ...     momentum, seed, verbose = 0.9, 3, False
+    >>> m = M(); _check_momentum_seed_verbose("M", m); m.momentum, m.seed
+    (0.9, 3)
+    """
+    momentum = model.momentum
+    model.momentum = _check_float(where, "momentum", momentum, 0.0, low_ok=True)
+    if model.momentum >= 1:
+        raise ValueError(f"{where}: momentum must be in [0, 1), got {momentum}")
+    seed = model.seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"{where}: seed must be an int >= 0, got {_short(seed)}")
+    model.seed = int(seed)
+    if not isinstance(model.verbose, bool):
+        raise TypeError(f"{where}: verbose must be True or False, got {_short(model.verbose)}")
+
+
 def _training_data(
     where: str, X: Any, y: Any, X_val: Any, y_val: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -242,16 +262,7 @@ class LinearClassifier:
             raise ValueError(f"{where}: regularizer must be 'l2' or 'l1', got {self.regularizer!r}")
         self.epochs = _check_count(where, "epochs", self.epochs)
         self.batch_size = _check_count(where, "batch_size", self.batch_size)
-        momentum = self.momentum
-        self.momentum = _check_float(where, "momentum", momentum, 0.0, low_ok=True)
-        if self.momentum >= 1:
-            raise ValueError(f"{where}: momentum must be in [0, 1), got {momentum}")
-        seed = self.seed
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise ValueError(f"{where}: seed must be an int >= 0, got {_short(seed)}")
-        self.seed = int(seed)
-        if not isinstance(self.verbose, bool):
-            raise TypeError(f"{where}: verbose must be True or False, got {_short(self.verbose)}")
+        _check_momentum_seed_verbose(where, self)
 
     # ----- scikit-learn's names for the parameters -----
 

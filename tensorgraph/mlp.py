@@ -27,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from .linear import LinearClassifier, _check_count, _check_float, _features, _training_data
+from .linear import (
+    LinearClassifier,
+    _check_count,
+    _check_float,
+    _check_momentum_seed_verbose,
+    _features,
+    _training_data,
+)
 from .losses import l2, softmax_loss
 from .modes import no_grad
 from .nn.modules import MLP, Linear
@@ -93,15 +100,7 @@ class MLPClassifier:
         self.reg = _check_float(where, "reg", self.reg, 0.0, low_ok=True)
         self.epochs = _check_count(where, "epochs", self.epochs)
         self.batch_size = _check_count(where, "batch_size", self.batch_size)
-        self.momentum = _check_float(where, "momentum", self.momentum, 0.0, low_ok=True)
-        if self.momentum >= 1:
-            raise ValueError(f"{where}: momentum must be in [0, 1), got {self.momentum}")
-        seed = self.seed
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise ValueError(f"{where}: seed must be an int >= 0, got {_short(seed)}")
-        self.seed = int(seed)
-        if not isinstance(self.verbose, bool):
-            raise TypeError(f"{where}: verbose must be True or False, got {_short(self.verbose)}")
+        _check_momentum_seed_verbose(where, self)
 
     # The estimator's plumbing is the linear classifiers' (their methods read only
     # classes_, the dataclass fields and predict): one implementation for both.
